@@ -1,0 +1,74 @@
+# Billing gateway: developer entry points. See README / DESIGN.md "Running it".
+#   make setup       .venv + Python deps (pinned by constraints.txt), GraphiQL assets (npm ci),
+#                    Debian packages libharfbuzz-subset0 + chromium when root (best effort)
+#   make run         demo server on http://127.0.0.1:8000/graphql
+#   make test        pytest on SQLite, then again on PostgreSQL if BILLING_TEST_POSTGRES_URL is set
+#   make lint        ruff + mypy
+# Setup is stamp-based: a second `make setup` does nothing unless pyproject.toml,
+# constraints.txt or the IDE's package(-lock).json changed. APT=0 skips apt-get.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+APT ?= 1
+VENV := .venv
+BIN := $(VENV)/bin
+IDE_DIR := gateway/ide_assets
+VENV_STAMP := $(VENV)/.stamp
+IDE_STAMP := $(IDE_DIR)/node_modules/.stamp
+APT_PACKAGES := libharfbuzz-subset0 chromium
+
+.PHONY: setup system-packages run test lint migrations clean
+
+setup: $(VENV_STAMP) $(IDE_STAMP) system-packages
+
+$(VENV_STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(IDE_STAMP): $(IDE_DIR)/package.json $(IDE_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(IDE_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/.stamp; \
+	else \
+	  echo "setup: npm not found; GraphiQL assets not installed (the IDE answers 503 until they are)." >&2; \
+	fi
+
+# Best effort, never fails: installs what is missing when root and apt-get exists.
+system-packages:
+	@missing=""; \
+	if command -v dpkg-query >/dev/null 2>&1; then \
+	  for p in $(APT_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	  done; \
+	fi; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$(APT)" = 1 ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "setup: apt-get install$$missing"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; } >/dev/null \
+	    || echo "setup: warning: apt-get install$$missing failed (continuing)" >&2; \
+	else \
+	  echo "setup: note: Debian packages missing:$$missing (PDFs are slower without libharfbuzz-subset0; chromium is for browser checks)" >&2; \
+	fi
+
+run: setup
+	$(BIN)/billing-gateway demo
+
+test: setup
+	env -u BILLING_TEST_DATABASE $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$BILLING_TEST_POSTGRES_URL" ]; then \
+	  echo "== test suite again on PostgreSQL"; \
+	  set -x; BILLING_TEST_DATABASE=postgres $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	else \
+	  echo "(BILLING_TEST_POSTGRES_URL not set: the PostgreSQL run is skipped)"; \
+	fi
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+migrations: setup
+	$(BIN)/billing-gateway makemigrations
+
+clean:
+	rm -rf $(VENV) $(IDE_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

@@ -1,0 +1,131 @@
+"""The ASGI app: GraphQL plus health routes, with one provider client per process.
+
+The lifespan opens the database and the provider client and closes both. Tests and
+the demo may pass ready-made services (a recording provider, a fixed clock) instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from tortoise import connections
+
+from gateway.db import close_db, init_db
+from gateway.ide import graphiql_html, ide_routes
+from gateway.settings import Settings
+from resolvers.context import Context
+from schema import schema
+from services.auth import authenticate
+from services.clock import SystemClock
+from services.context import ServiceContext
+from services.errors import Unauthenticated
+from services.provider.base import ProviderUnavailableError
+from services.provider.stripe import StripeProvider
+
+log = logging.getLogger("gateway")
+
+
+class BillingGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI view with our context and a GraphiQL page served locally."""
+
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+        services: ServiceContext = request.app.state.services
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        try:
+            principal = await authenticate(request.headers.get("authorization"))
+            auth_error = None
+        except Unauthenticated as exc:
+            principal, auth_error = None, exc
+        return Context(
+            services=services,
+            principal=principal,
+            auth_error=auth_error,
+            request_id=request_id,
+            documents=getattr(request.app.state, "documents", None),
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(graphiql_html(request.url.path))
+
+
+def build_services(settings: Settings) -> ServiceContext:
+    provider = StripeProvider(
+        api_key=settings.stripe_api_key.get_secret_value(),
+        publishable_key=settings.stripe_publishable_key,
+        api_base=settings.stripe_api_base,
+        js_url=settings.stripe_js_url,
+        timeout_s=settings.stripe_timeout_seconds,
+    )
+    return ServiceContext(provider=provider, clock=SystemClock())
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Ready when the database answers and the provider can be reached."""
+    checks: dict[str, str] = {}
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        checks["database"] = "unavailable"
+    try:
+        await request.app.state.services.provider.ping()
+        checks["provider"] = "ok"
+    except ProviderUnavailableError:
+        checks["provider"] = "unavailable"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ok" if ready else "unavailable", **checks}, 200 if ready else 503)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    services: ServiceContext | None = None,
+    manage_db: bool = True,
+) -> Starlette:
+    """`services` given: the caller owns the provider; `manage_db` False: the caller inits Tortoise."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = services is None
+        if manage_db:
+            await init_db(settings.database_url)
+        if owned:
+            app.state.services = build_services(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.services.provider.close()
+            if manage_db:
+                await close_db()
+
+    graphql = BillingGraphQL(
+        schema,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        allow_queries_via_get=True,
+    )
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        *ide_routes(),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    if services is not None:
+        app.state.services = services
+    return app

@@ -1,0 +1,41 @@
+"""Plans on offer and the subscription that puts an account on one."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.accounts import Account
+from models.enums import BillingInterval, PlanTier, SubscriptionStatus
+
+
+class Plan(Model):
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=200)
+    tier = fields.CharEnumField(PlanTier, max_length=16)
+    price_amount = fields.BigIntField()  # minor units
+    currency = fields.CharField(max_length=3, default="USD")
+    interval = fields.CharEnumField(BillingInterval, max_length=8, default=BillingInterval.MONTH)
+
+    class Meta:
+        table = "plan"
+
+
+class Subscription(Model):
+    """One current subscription per account (the unique account column is the guard)."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="subscriptions", on_delete=fields.CASCADE, unique=True
+    )
+    plan: fields.ForeignKeyRelation[Plan] = fields.ForeignKeyField(
+        "models.Plan", related_name="subscriptions", on_delete=fields.RESTRICT
+    )
+    status = fields.CharEnumField(SubscriptionStatus, max_length=16)
+    current_period_start = fields.DatetimeField()
+    current_period_end = fields.DatetimeField()
+    past_due_since = fields.DatetimeField(null=True)
+    canceled_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "subscription"

@@ -1,0 +1,1 @@
+"""GraphQL in → service call → GraphQL out. DataLoaders live here, one set per request."""

@@ -1,0 +1,36 @@
+"""Relay global IDs: base64 of "Type:pk", opaque to clients."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from services.errors import InvalidInput, NotFound
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def from_global_id(global_id: str) -> tuple[str, int]:
+    """Split an ID; raise InvalidInput when it is not one of ours."""
+    try:
+        type_name, _, raw = base64.b64decode(global_id.encode(), validate=True).decode().partition(":")
+        return type_name, int(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("Malformed ID.") from exc
+
+
+def decode_id(global_id: str, expected: str, *, field: str) -> int:
+    """The pk of an ID of type `expected`; other types read as not found."""
+    try:
+        type_name, pk = from_global_id(global_id)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{field} is not a valid ID.", field=field) from exc
+    if type_name != expected:
+        raise NotFound(f"{expected} not found.", field=field)
+    return pk
+
+
+def decode_optional_id(global_id: str | None, expected: str, *, field: str) -> int | None:
+    return None if global_id is None else decode_id(global_id, expected, field=field)

@@ -1,0 +1,44 @@
+"""The billing history connection."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from models import InvoiceStatus as InvoiceStatusModel
+from resolvers.context import Info
+from resolvers.errors import raise_top_level
+from services.errors import BillingError
+from services.invoices import list_invoices
+
+if TYPE_CHECKING:
+    from schema.types.invoice import InvoiceConnection
+
+
+async def invoice_connection(
+    info: Info,
+    account_id: int,
+    *,
+    first: int | None,
+    after: str | None,
+    status: list[InvoiceStatusModel] | None,
+) -> InvoiceConnection:
+    from schema.types.common import PageInfo
+    from schema.types.invoice import Invoice, InvoiceConnection, InvoiceEdge
+
+    try:
+        page = await list_invoices(account_id, first=first, after=after, statuses=status)
+    except BillingError as exc:
+        raise_top_level(exc)
+    for invoice in page.invoices:
+        info.context.loaders.invoice_by_id.prime(invoice.id, invoice)
+    edges = [
+        InvoiceEdge(cursor=cursor, node=Invoice.from_model(invoice))
+        for cursor, invoice in zip(page.cursors, page.invoices, strict=True)
+    ]
+    return InvoiceConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page, end_cursor=page.cursors[-1] if page.cursors else None
+        ),
+        total_count=page.total_count,
+    )

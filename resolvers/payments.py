@@ -1,0 +1,45 @@
+"""Paying invoices: payInvoice and confirmPayment (after 3-D Secure)."""
+
+from __future__ import annotations
+
+from resolvers.context import Info
+from resolvers.errors import guarded
+from resolvers.ids import decode_id, decode_optional_id
+from schema import payloads
+from schema.inputs import PayInvoiceInput, PaymentIdInput
+from schema.types.invoice import Invoice, Payment
+from services import payments
+from services.auth import Principal
+
+
+async def pay_invoice(info: Info, input: PayInvoiceInput) -> payloads.PayInvoiceResult:
+    ctx = info.context.services
+
+    async def call(principal: Principal) -> payloads.PayInvoiceSuccess:
+        invoice_id = decode_id(input.invoice_id, "Invoice", field="invoiceId")
+        pm_id = decode_optional_id(input.payment_method_id, "PaymentMethod", field="paymentMethodId")
+        invoice, payment = await payments.pay_invoice(
+            ctx,
+            principal,
+            invoice_id,
+            payment_method_id=pm_id,
+            idempotency_key=input.idempotency_key,
+        )
+        return payloads.PayInvoiceSuccess(
+            invoice=Invoice.from_model(invoice), payment=Payment.from_model(payment)
+        )
+
+    return await guarded(info, call)
+
+
+async def confirm_payment(info: Info, input: PaymentIdInput) -> payloads.PayInvoiceResult:
+    ctx = info.context.services
+
+    async def call(principal: Principal) -> payloads.PayInvoiceSuccess:
+        payment_id = decode_id(input.payment_id, "Payment", field="paymentId")
+        invoice, payment = await payments.confirm_payment(ctx, principal, payment_id)
+        return payloads.PayInvoiceSuccess(
+            invoice=Invoice.from_model(invoice), payment=Payment.from_model(payment)
+        )
+
+    return await guarded(info, call)

@@ -1,0 +1,1 @@
+"""Billing rules. No GraphQL here: callers get domain objects or a `BillingError`."""

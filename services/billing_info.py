@@ -1,0 +1,110 @@
+"""The account's billing info. Changes reach future invoices only: issued ones keep
+the snapshot taken when they were issued."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from stdnum import get_cc_module
+from stdnum.exceptions import ValidationError
+
+from models import Account
+from services.access import writable_account
+from services.addresses import Address
+from services.auth import Principal
+from services.errors import InvalidInput
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_GENERIC_TAX_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{1,38}[A-Za-z0-9]$")
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class BillingInfo:
+    name: str | None
+    email: str | None
+    address: Address | None
+    tax_id: str | None
+
+
+def billing_info_of(account: Account) -> BillingInfo:
+    return BillingInfo(
+        name=account.billing_name,
+        email=account.billing_email or account.email,
+        address=Address.from_columns(account),
+        tax_id=account.tax_id,
+    )
+
+
+def billing_snapshot(account: Account) -> dict[str, Any]:
+    """What an issued invoice keeps forever (JSON)."""
+    info = billing_info_of(account)
+    return {
+        "name": info.name or account.name,
+        "email": info.email,
+        "address": info.address.as_dict() if info.address else None,
+        "tax_id": info.tax_id,
+    }
+
+
+def snapshot_to_info(snapshot: dict[str, Any] | None) -> BillingInfo:
+    snap = snapshot or {}
+    address = snap.get("address")
+    return BillingInfo(
+        name=snap.get("name"),
+        email=snap.get("email"),
+        address=Address(**address) if address else None,
+        tax_id=snap.get("tax_id"),
+    )
+
+
+def clean_tax_id(value: str, country: str | None) -> str:
+    """Validate with python-stdnum where it knows the country's VAT format."""
+    compact = value.strip()
+    module = get_cc_module(country.lower(), "vat") if country else None
+    if module is not None:
+        try:
+            return str(module.validate(compact))
+        except ValidationError as exc:
+            raise InvalidInput(
+                f"taxId is not a valid {country} VAT number.", field="taxId"
+            ) from exc
+    if not _GENERIC_TAX_ID.match(compact):
+        raise InvalidInput("taxId has an unexpected format.", field="taxId")
+    return compact
+
+
+async def update_billing_info(
+    principal: Principal,
+    account_id: int | None,
+    *,
+    name: str | None = _UNSET,
+    email: str | None = _UNSET,
+    address: Address | None = _UNSET,
+    tax_id: str | None = _UNSET,
+) -> Account:
+    """Change only the parts given; None clears a part."""
+    account = await writable_account(principal, account_id)
+    changes: dict[str, Any] = {}
+    if name is not _UNSET:
+        name = (name or "").strip() or None
+        if name is not None and len(name) > 200:
+            raise InvalidInput("name is longer than 200 characters.", field="name")
+        changes["billing_name"] = name
+    if email is not _UNSET:
+        email = (email or "").strip() or None
+        if email is not None and (len(email) > 254 or not _EMAIL.match(email)):
+            raise InvalidInput("email is not a valid address.", field="email")
+        changes["billing_email"] = email
+    if address is not _UNSET:
+        cleaned = address.cleaned("address") if address is not None else Address()
+        changes.update(cleaned.columns())
+    if tax_id is not _UNSET:
+        country = changes.get("address_country", account.address_country)
+        changes["tax_id"] = clean_tax_id(tax_id, country) if tax_id and tax_id.strip() else None
+    if changes:
+        await Account.filter(id=account.id).update(**changes)
+        await account.refresh_from_db()
+    return account

@@ -1,0 +1,105 @@
+"""Reading the billing history, and issuing invoices (numbered, snapshotted, immutable)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from models import Account, Invoice, InvoiceSequence, InvoiceStatus
+from services.billing_info import billing_snapshot
+from services.errors import InvalidInput
+from services.money import Money
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+#: Customers see issued invoices; drafts only when asked for by status.
+DEFAULT_STATUSES = (
+    InvoiceStatus.OPEN,
+    InvoiceStatus.PAID,
+    InvoiceStatus.VOID,
+    InvoiceStatus.UNCOLLECTIBLE,
+)
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    invoices: list[Invoice]
+    cursors: list[str]
+    has_next_page: bool
+    total_count: int
+
+
+def encode_cursor(invoice: Invoice) -> str:
+    raw = f"{invoice.period_start.isoformat()}|{invoice.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        stamp, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(stamp), int(ident)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("Invalid cursor.", field="after") from exc
+
+
+async def list_invoices(
+    account_id: int,
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    statuses: list[InvoiceStatus] | None = None,
+) -> InvoicePage:
+    """Newest billing period first; keyset pagination so pages stay stable as bills arrive."""
+    size = DEFAULT_PAGE if first is None else first
+    if not 0 <= size <= MAX_PAGE:
+        raise InvalidInput(f"first must be between 0 and {MAX_PAGE}.", field="first")
+    query = Invoice.filter(account_id=account_id, status__in=list(statuses or DEFAULT_STATUSES))
+    total = await query.count()
+    if after:
+        start, ident = _decode_cursor(after)
+        query = query.filter(Q(period_start__lt=start) | Q(period_start=start, id__lt=ident))
+    rows = await query.order_by("-period_start", "-id").limit(size + 1)
+    page = rows[:size]
+    return InvoicePage(
+        invoices=page,
+        cursors=[encode_cursor(i) for i in page],
+        has_next_page=len(rows) > size,
+        total_count=total,
+    )
+
+
+async def outstanding_balance(account: Account) -> Money:
+    open_invoices = await Invoice.filter(account_id=account.id, status=InvoiceStatus.OPEN)
+    return Money(sum(i.amount_due for i in open_invoices), account.currency)
+
+
+async def next_invoice_number(year: int) -> str:
+    """Inside a transaction: the next gapless number of the year (the row lock serialises)."""
+    seq = await InvoiceSequence.select_for_update().get_or_none(year=year)
+    if seq is None:
+        seq = await InvoiceSequence.create(year=year, last_value=0)
+        seq = await InvoiceSequence.select_for_update().get(year=year)
+    seq.last_value += 1
+    await seq.save(update_fields=["last_value"])
+    return f"INV-{year}-{seq.last_value:06d}"
+
+
+async def issue_invoice(invoice: Invoice, now: datetime, *, due_in: timedelta) -> Invoice:
+    """DRAFT → OPEN: number it and freeze the account's billing info into it."""
+    async with in_transaction():
+        draft = await Invoice.select_for_update().get(id=invoice.id)
+        if draft.status is not InvoiceStatus.DRAFT:
+            return draft
+        account = await Account.get(id=draft.account_id)  # type: ignore[attr-defined]
+        draft.number = await next_invoice_number(now.year)
+        draft.billing_snapshot = billing_snapshot(account)
+        draft.status = InvoiceStatus.OPEN
+        draft.issued_at = now
+        draft.due_at = now + due_in
+        await draft.save()
+        return draft

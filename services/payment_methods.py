@@ -1,0 +1,142 @@
+"""Cards on file: which one is the default, and which ones may be deleted.
+
+Card mutations of one account run under a row lock on the account (SELECT ... FOR
+UPDATE on PostgreSQL; SQLite serialises writers anyway), so a storm of makeDefault
+and delete calls always leaves exactly one default and a paid plan never without a card.
+No provider call happens while that lock is held.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from models import (
+    Account,
+    PaymentMethod,
+    PaymentMethodStatus,
+    PlanTier,
+    Subscription,
+    SubscriptionStatus,
+)
+from services.access import check_billing_change, scoped_payment_method
+from services.auth import Principal
+from services.context import ServiceContext
+from services.errors import DefaultPaymentMethodRequired, NotFound, PaymentMethodNotUsable
+from services.provider.base import ProviderError, ProviderUnavailableError
+
+log = logging.getLogger(__name__)
+
+#: Subscription states in which the plan still bills and so needs a card.
+BILLING_STATES = (
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.PAST_DUE,
+    SubscriptionStatus.UNPAID,
+)
+
+
+def effective_status(pm: PaymentMethod, now: datetime) -> PaymentMethodStatus:
+    """Stored status, except that an ACTIVE card past its expiry month reads EXPIRED."""
+    if pm.status is PaymentMethodStatus.ACTIVE and (pm.exp_year, pm.exp_month) < (
+        now.year,
+        now.month,
+    ):
+        return PaymentMethodStatus.EXPIRED
+    return pm.status
+
+
+def is_usable(pm: PaymentMethod, now: datetime) -> bool:
+    return effective_status(pm, now) is PaymentMethodStatus.ACTIVE
+
+
+async def lock_account(account_id: int) -> Account:
+    """Inside a transaction: lock the account row that guards its cards."""
+    return await Account.select_for_update().get(id=account_id)
+
+
+async def set_default(account_id: int, pm_id: int) -> None:
+    """Inside the account lock: make `pm_id` the one default (clear first: the index guards)."""
+    await (
+        PaymentMethod.filter(account_id=account_id, is_default=True)
+        .exclude(id=pm_id)
+        .update(is_default=False)
+    )
+    await PaymentMethod.filter(id=pm_id).update(is_default=True, make_default_on_confirm=False)
+
+
+async def has_billing_plan(account_id: int) -> bool:
+    """True while a paid plan bills this account, so a card must stay on file."""
+    sub = await Subscription.filter(account_id=account_id).select_related("plan").first()
+    return bool(
+        sub is not None and sub.status in BILLING_STATES and sub.plan.tier is not PlanTier.FREE
+    )
+
+
+async def make_default(ctx: ServiceContext, principal: Principal, pm_id: int) -> Account:
+    pm = await scoped_payment_method(principal, pm_id)
+    account = await Account.get(id=pm.account_id)  # type: ignore[attr-defined]
+    check_billing_change(principal, account)
+    if not is_usable(pm, ctx.clock.now()):
+        raise PaymentMethodNotUsable(field="paymentMethodId")
+    async with in_transaction():
+        account = await lock_account(account.id)
+        current = await PaymentMethod.get_or_none(id=pm.id, status=PaymentMethodStatus.ACTIVE)
+        if current is None:
+            raise NotFound("Payment method not found.", field="paymentMethodId")
+        await set_default(account.id, pm.id)
+    return account
+
+
+async def delete_payment_method(
+    ctx: ServiceContext, principal: Principal, pm_id: int
+) -> tuple[int, Account]:
+    """Soft-delete a card under the tier rules, then detach it at the provider."""
+    pm = await scoped_payment_method(principal, pm_id)
+    account = await Account.get(id=pm.account_id)  # type: ignore[attr-defined]
+    check_billing_change(principal, account)
+    now = ctx.clock.now()
+    async with in_transaction():
+        account = await lock_account(account.id)
+        pm_locked = (
+            await PaymentMethod.filter(id=pm.id).exclude(status=PaymentMethodStatus.DELETED).first()
+        )
+        if pm_locked is None:
+            raise NotFound("Payment method not found.", field="paymentMethodId")
+        pm = pm_locked
+        others = [
+            other
+            for other in await PaymentMethod.filter(
+                account_id=account.id, status=PaymentMethodStatus.ACTIVE
+            )
+            .exclude(id=pm.id)
+            .order_by("-created_at", "-id")
+            if is_usable(other, now)
+        ]
+        if pm.is_default and account.tier is not PlanTier.FREE:
+            raise DefaultPaymentMethodRequired(
+                "The default card cannot be deleted; make another card the default first.",
+                field="paymentMethodId",
+            )
+        if is_usable(pm, now) and not others and await has_billing_plan(account.id):
+            raise DefaultPaymentMethodRequired(
+                "Your paid plan needs at least one card on file; add another card first.",
+                field="paymentMethodId",
+            )
+        await PaymentMethod.filter(id=pm.id).update(
+            status=PaymentMethodStatus.DELETED, is_default=False, deleted_at=now
+        )
+        if pm.is_default and others:
+            await set_default(account.id, others[0].id)
+    await _detach_quietly(ctx, pm.provider_id)
+    return pm.id, account
+
+
+async def _detach_quietly(ctx: ServiceContext, provider_pm_id: str) -> None:
+    """The card is already gone for us; a failed detach only leaves it vaulted, unused."""
+    try:
+        await ctx.provider.detach_payment_method(provider_pm_id)
+    except (ProviderError, ProviderUnavailableError) as exc:
+        log.warning("detach failed for a deleted card", extra={"error": type(exc).__name__})

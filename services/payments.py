@@ -1,0 +1,247 @@
+"""Paying an invoice, at most one charge per attempt whatever fails.
+
+1. Claim: one short transaction inserts a PENDING payment and sets the invoice's
+   `active_payment_id` with a conditional UPDATE (`... WHERE active_payment_id IS NULL
+   AND status = 'OPEN'`) that only one caller can win.
+2. Charge: the provider call, outside any transaction, with an idempotency key stored
+   on the payment row, so repeating it can never charge twice.
+3. Record: a second short transaction applies the outcome (services/settlement.py).
+
+A client `idempotency_key` is stored on the payment; the same key replays that
+payment's answer, a different request under the same key is a conflict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import Account, Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
+from services.access import check_billing_change, scoped_invoice, scoped_payment
+from services.auth import Principal
+from services.context import ServiceContext
+from services.customers import ensure_customer
+from services.errors import (
+    IdempotencyConflict,
+    InvalidInput,
+    InvoiceNotPayable,
+    NotFound,
+    PaymentDeclined,
+    PaymentInProgress,
+    PaymentMethodNotUsable,
+    PaymentMethodRequired,
+    ProviderUnavailable,
+)
+from services.payment_methods import is_usable
+from services.provider.base import ChargeResult, ProviderError, ProviderUnavailableError
+from services.settlement import apply_charge_result, record_failure
+
+#: A PENDING payment older than this had its provider call cut off; it is re-sent
+#: with the same idempotency key, which the provider answers with the first outcome.
+STALE_PENDING_AFTER = timedelta(seconds=60)
+
+
+class _ClaimLost(Exception):
+    pass
+
+
+async def pay_invoice(
+    ctx: ServiceContext,
+    principal: Principal,
+    invoice_id: int,
+    *,
+    payment_method_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Invoice, Payment]:
+    invoice = await scoped_invoice(principal, invoice_id)
+    account = await Account.get(id=invoice.account_id)  # type: ignore[attr-defined]
+    check_billing_change(principal, account)
+    fingerprint = hashlib.sha256(f"{invoice.id}:{payment_method_id or ''}".encode()).hexdigest()
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip()
+        if not 1 <= len(idempotency_key) <= 128:
+            raise InvalidInput(
+                "idempotencyKey must be 1 to 128 characters.", field="idempotencyKey"
+            )
+        first = await Payment.get_or_none(
+            account_id=account.id, client_idempotency_key=idempotency_key
+        )
+        if first is not None:
+            return await _replay(first, fingerprint)
+    _check_payable(invoice)
+    pm = await _card_for(ctx, account, payment_method_id)
+    if invoice.active_payment_id is not None:
+        await _release_stale_claim(ctx, invoice)
+    now = ctx.clock.now()
+    try:
+        async with in_transaction():
+            payment = await Payment.create(
+                account_id=account.id,
+                invoice_id=invoice.id,
+                payment_method_id=pm.id,
+                amount=invoice.amount_due,
+                currency=invoice.currency,
+                status=PaymentStatus.PENDING,
+                provider_idempotency_key=f"gw-pay-{uuid.uuid4().hex}",
+                client_idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+                created_at=now,
+                updated_at=now,
+            )
+            won = await Invoice.filter(
+                id=invoice.id, status=InvoiceStatus.OPEN, active_payment_id=None
+            ).update(active_payment_id=payment.id)
+            if not won:
+                raise _ClaimLost
+    except (IntegrityError, _ClaimLost):
+        return await _after_lost_claim(account, invoice.id, idempotency_key, fingerprint)
+    return await charge_claimed(ctx, payment, pm, account)
+
+
+async def charge_claimed(
+    ctx: ServiceContext, payment: Payment, pm: PaymentMethod, account: Account
+) -> tuple[Invoice, Payment]:
+    """Call the provider for a claimed payment and record what it said."""
+    customer_id = await ensure_customer(ctx, account)
+    try:
+        result = await ctx.provider.charge(
+            customer_id=customer_id,
+            payment_method_id=pm.provider_id,
+            amount=payment.amount,
+            currency=payment.currency,
+            idempotency_key=payment.provider_idempotency_key,
+            off_session=payment.off_session,
+            metadata={
+                "invoice_id": str(payment.invoice_id),  # type: ignore[attr-defined]
+                "payment_id": str(payment.id),
+            },
+        )
+    except ProviderUnavailableError as exc:
+        # Outcome unknown: the payment stays PENDING and keeps the claim until it is
+        # re-sent with the same key (a later payInvoice, or the reconciler).
+        raise ProviderUnavailable() from exc
+    except ProviderError as exc:
+        await record_failure(
+            payment,
+            code=exc.code or "provider_rejected",
+            message="The payment provider rejected this card; use another card.",
+            now=ctx.clock.now(),
+        )
+        await payment.refresh_from_db()
+        raise PaymentDeclined(payment) from exc
+    payment, invoice = await apply_charge_result(payment, result, ctx.clock.now())
+    if payment.status is PaymentStatus.FAILED:
+        raise PaymentDeclined(payment)
+    return invoice, payment
+
+
+async def confirm_payment(
+    ctx: ServiceContext, principal: Principal, payment_id: int
+) -> tuple[Invoice, Payment]:
+    """After 3-D Secure in the browser: ask the provider how the payment ended."""
+    payment = await scoped_payment(principal, payment_id)
+    account = await Account.get(id=payment.account_id)  # type: ignore[attr-defined]
+    check_billing_change(principal, account)
+    if payment.status in (PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING):
+        assert payment.provider_payment_id is not None
+        result = await _retrieve(ctx, payment.provider_payment_id)
+        payment, _ = await apply_charge_result(payment, result, ctx.clock.now())
+    elif payment.status is PaymentStatus.PENDING:
+        raise PaymentInProgress("This payment has not reached the provider yet; try again shortly.")
+    if payment.status is PaymentStatus.FAILED:
+        raise PaymentDeclined(payment)
+    invoice = await Invoice.get(id=payment.invoice_id)  # type: ignore[attr-defined]
+    return invoice, payment
+
+
+async def _retrieve(ctx: ServiceContext, payment_intent_id: str) -> ChargeResult:
+    try:
+        return await ctx.provider.retrieve_charge(payment_intent_id)
+    except ProviderUnavailableError as exc:
+        raise ProviderUnavailable() from exc
+
+
+def _check_payable(invoice: Invoice) -> None:
+    if invoice.status is not InvoiceStatus.OPEN:
+        raise InvoiceNotPayable(
+            f"This invoice is {invoice.status.value.lower()}; only open invoices can be paid.",
+            field="invoiceId",
+        )
+    if invoice.amount_due <= 0:
+        raise InvoiceNotPayable("Nothing is due on this invoice.", field="invoiceId")
+
+
+async def _card_for(
+    ctx: ServiceContext, account: Account, payment_method_id: int | None
+) -> PaymentMethod:
+    if payment_method_id is not None:
+        pm = await PaymentMethod.get_or_none(id=payment_method_id, account_id=account.id)
+        if pm is None or pm.deleted_at is not None:
+            raise NotFound("Payment method not found.", field="paymentMethodId")
+    else:
+        pm = await PaymentMethod.get_or_none(account_id=account.id, is_default=True)
+        if pm is None:
+            raise PaymentMethodRequired(field="paymentMethodId")
+    if not is_usable(pm, ctx.clock.now()):
+        raise PaymentMethodNotUsable(field="paymentMethodId")
+    return pm
+
+
+async def _release_stale_claim(ctx: ServiceContext, invoice: Invoice) -> None:
+    """Free the invoice from an attempt that will not finish by itself.
+
+    A 3-D Secure attempt the customer abandoned is canceled at the provider first
+    (if it had succeeded meanwhile, that success is recorded instead). A PENDING
+    attempt whose provider call was cut off is re-sent with its own key.
+    """
+    active = await Payment.get_or_none(id=invoice.active_payment_id)
+    if active is None:
+        return
+    if active.status is PaymentStatus.REQUIRES_ACTION and active.provider_payment_id:
+        try:
+            result = await ctx.provider.cancel_charge(active.provider_payment_id)
+        except ProviderError:
+            result = await _retrieve(ctx, active.provider_payment_id)
+        except ProviderUnavailableError as exc:
+            raise ProviderUnavailable() from exc
+        await apply_charge_result(active, result, ctx.clock.now())
+    elif (
+        active.status is PaymentStatus.PENDING
+        and ctx.clock.now() - active.updated_at > STALE_PENDING_AFTER
+    ):
+        pm = await PaymentMethod.get(id=active.payment_method_id)  # type: ignore[attr-defined]
+        account = await Account.get(id=active.account_id)  # type: ignore[attr-defined]
+        try:
+            await charge_claimed(ctx, active, pm, account)
+        except PaymentDeclined:
+            pass
+    await invoice.refresh_from_db()
+    if invoice.status is not InvoiceStatus.OPEN:
+        _check_payable(invoice)
+    if invoice.active_payment_id is not None:
+        raise PaymentInProgress()
+
+
+async def _after_lost_claim(
+    account: Account, invoice_id: int, key: str | None, fingerprint: str
+) -> tuple[Invoice, Payment]:
+    if key is not None:
+        first = await Payment.get_or_none(account_id=account.id, client_idempotency_key=key)
+        if first is not None:
+            return await _replay(first, fingerprint)
+    invoice = await Invoice.get(id=invoice_id)
+    _check_payable(invoice)
+    raise PaymentInProgress()
+
+
+async def _replay(first: Payment, fingerprint: str) -> tuple[Invoice, Payment]:
+    if first.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(field="idempotencyKey")
+    if first.status is PaymentStatus.FAILED:
+        raise PaymentDeclined(first)
+    invoice = await Invoice.get(id=first.invoice_id)  # type: ignore[attr-defined]
+    return invoice, first

@@ -1,0 +1,506 @@
+"""`PaymentProvider` on the official Stripe SDK (works against Stripe and localstripe).
+
+Why it looks the way it does:
+
+* Services must never see SDK objects, so every answer is turned into the frozen
+  dataclasses of `base.py` here, with upper-case currencies.
+* A decline is an answer, not an error: `CardError`s on charge/setup become results
+  with status "failed". Everything where we cannot know the outcome (network, timeout,
+  429, 5xx, 409 idempotent request in flight) becomes `ProviderUnavailableError`, so the
+  caller keeps the payment open and retries with the *same* idempotency key.
+* Stripe objects are not dicts, and localstripe omits some fields Stripe always sends
+  (e.g. `last_setup_error`), so optional fields are read with `getattr(..., None)`.
+* Messages never carry card data or keys: we only ever send payment method ids, and
+  error texts are built from codes plus Stripe's own (already redacted) message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import aiohttp
+import stripe
+from stripe.params import SetupIntentCreateParams
+
+from services.provider.base import (
+    CardDetails,
+    ChargeResult,
+    ChargeStatus,
+    ProviderAddress,
+    ProviderError,
+    ProviderUnavailableError,
+    SetupResult,
+    SetupStatus,
+)
+
+__all__ = ["StripeProvider"]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_FUNDING = {"credit": "credit", "debit": "debit", "prepaid": "prepaid"}
+
+# Our own wording, so the portal says the same thing whatever the provider's text is.
+_FAILURE_MESSAGES = {
+    "card_declined": "The card was declined.",
+    "insufficient_funds": "The card has insufficient funds.",
+    "expired_card": "The card has expired.",
+    "incorrect_cvc": "The card's security code is incorrect.",
+    "incorrect_number": "The card number is incorrect.",
+    "lost_card": "The card was declined.",
+    "stolen_card": "The card was declined.",
+    "processing_error": "The card could not be processed. Try again later.",
+    "authentication_required": "The bank requires the cardholder to authenticate this payment.",
+    "payment_intent_authentication_failure": "The cardholder did not complete authentication.",
+    "setup_intent_authentication_failure": "The cardholder did not complete authentication.",
+}
+
+_CHARGE_STATUS: dict[str, ChargeStatus] = {
+    "succeeded": "succeeded",
+    "requires_action": "requires_action",
+    "requires_source_action": "requires_action",
+    "processing": "processing",
+    # Not produced by our flows (we confirm at create, capture automatically); the
+    # outcome is not final, so callers must poll rather than record a failure.
+    "requires_confirmation": "processing",
+    "requires_capture": "processing",
+    "canceled": "canceled",
+    "requires_payment_method": "failed",
+    "requires_source": "failed",
+}
+
+
+def _failure_message(code: str | None, provider_message: str | None) -> str:
+    if code and code in _FAILURE_MESSAGES:
+        return _FAILURE_MESSAGES[code]
+    return provider_message or "The payment could not be completed."
+
+
+def _get(obj: Any, name: str) -> Any:
+    """Read an optional field: localstripe leaves some out, and StripeObject raises."""
+    if obj is None:
+        return None
+    return getattr(obj, name, None)
+
+
+def _opt_str(obj: Any, name: str) -> str | None:
+    value = _get(obj, name)
+    return None if value is None else str(value)
+
+
+def _ref_id(value: Any) -> str | None:
+    """An expandable field is either an id or the expanded object."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value.id)
+
+
+def _decline_code(exc: stripe.CardError) -> str:
+    return _opt_str(exc.error, "decline_code") or exc.code or "card_declined"
+
+
+def _is_unavailable(exc: Exception) -> bool:
+    if isinstance(exc, (stripe.APIConnectionError, stripe.RateLimitError)):
+        return True
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError, aiohttp.ClientError)):
+        return True  # a timeout while reading the body escapes the SDK's wrapping
+    if isinstance(exc, stripe.StripeError):
+        status = exc.http_status
+        return status is None or status == 409 or status >= 500
+    return False
+
+
+def _map_error(op: str, exc: Exception) -> Exception:
+    """Translate an SDK/network exception (not a decline we turn into a result)."""
+    if _is_unavailable(exc):
+        request_id = getattr(exc, "request_id", None)
+        logger.warning(
+            "stripe %s: outcome unknown (%s, request %s)", op, type(exc).__name__, request_id
+        )
+        return ProviderUnavailableError(f"Stripe could not be reached or failed during {op}.")
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        return ProviderError(f"Stripe refused our credentials during {op}.", code="authentication")
+    if isinstance(exc, stripe.CardError):
+        decline = _decline_code(exc)
+        return ProviderError(_failure_message(decline, exc.user_message), code=decline)
+    if isinstance(exc, stripe.StripeError):
+        code = exc.code
+        if code is None and exc.http_status == 404:
+            code = "resource_missing"  # localstripe sends a bare 404 "Not Found"
+        if code is None and isinstance(exc, stripe.IdempotencyError):
+            code = "idempotency_error"
+        message = exc.user_message or "request rejected"
+        return ProviderError(f"Stripe rejected {op}: {message}", code=code or "invalid_request")
+    return exc
+
+
+class StripeProvider:
+    """Stripe (or localstripe, via `api_base`) behind the `PaymentProvider` protocol."""
+
+    def __init__(
+        self,
+        api_key: str,
+        publishable_key: str,
+        api_base: str | None = None,
+        js_url: str = "https://js.stripe.com/v3/",
+        timeout_s: float = 20,
+        name: str = "stripe",
+        max_network_retries: int = 2,
+        localstripe: bool | None = None,
+    ) -> None:
+        """`localstripe=None` guesses from `api_base`: any non-stripe.com base is the sandbox
+        (or a test proxy in front of it)."""
+        self.name = name
+        self.publishable_key = publishable_key
+        self.js_url = js_url
+        # One total budget per HTTP attempt; connect gets a shorter leash so a dead
+        # host fails fast into ProviderUnavailableError instead of hanging a request.
+        timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(5.0, timeout_s))
+        self._http = stripe.AIOHTTPClient(timeout=timeout)
+        kwargs: dict[str, Any] = {}
+        if api_base:
+            kwargs["base_addresses"] = {"api": api_base.rstrip("/")}
+        # The SDK retries connection errors and 409/429/5xx with the same idempotency key.
+        self._client = stripe.StripeClient(
+            api_key, http_client=self._http, max_network_retries=max_network_retries, **kwargs
+        )
+        self._v1 = self._client.v1
+        if localstripe is None:
+            localstripe = api_base is not None and "stripe.com" not in api_base
+        self._localstripe = localstripe
+
+    def _card_only(self) -> dict[str, Any]:
+        """Restrict intents to cards, so Stripe never asks for a `return_url`.
+
+        The SDK's pinned API version (2026-10-28) refuses `payment_method_types`
+        (`payment_method_types_no_longer_supported`) and wants
+        `allowed_payment_method_types`; localstripe knows only the former and rejects
+        unknown parameters, and is card-only anyway: send nothing there.
+        """
+        return {} if self._localstripe else {"allowed_payment_method_types": ["card"]}
+
+    def _setup_params(self, customer_id: str) -> SetupIntentCreateParams:
+        params: SetupIntentCreateParams = {"customer": customer_id, "usage": "off_session"}
+        if not self._localstripe:
+            params["allowed_payment_method_types"] = ["card"]
+        return params
+
+    async def _call(self, op: str, aw: Awaitable[T], *, declines: bool = False) -> T:
+        """Await an SDK call, translating errors; `declines=True` lets CardError through
+        for callers that turn a decline into a "failed" result."""
+        try:
+            return await aw
+        except Exception as exc:
+            if declines and isinstance(exc, stripe.CardError):
+                raise
+            mapped = _map_error(op, exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+
+    # -- customers -----------------------------------------------------------------
+
+    async def create_customer(self, *, email: str, name: str, idempotency_key: str) -> str:
+        customer = await self._call(
+            "create_customer",
+            self._v1.customers.create_async(
+                {"email": email, "name": name}, {"idempotency_key": idempotency_key}
+            ),
+        )
+        return str(customer.id)
+
+    # -- cards ---------------------------------------------------------------------
+
+    async def create_setup_intent(self, *, customer_id: str) -> SetupResult:
+        """A fresh SetupIntent waits for the browser; we report it as "requires_action"."""
+        params = self._setup_params(customer_id)
+        si = await self._call("create_setup_intent", self._v1.setup_intents.create_async(params))
+        return self._setup_result(si)
+
+    async def retrieve_setup_intent(self, setup_intent_id: str) -> SetupResult:
+        si = await self._call(
+            "retrieve_setup_intent", self._v1.setup_intents.retrieve_async(setup_intent_id)
+        )
+        card: CardDetails | None = None
+        pm_id = _ref_id(_get(si, "payment_method"))
+        if pm_id:
+            pm = await self._call(
+                "retrieve_payment_method", self._v1.payment_methods.retrieve_async(pm_id)
+            )
+            card = self._card_details(pm)
+        return self._setup_result(si, card=card)
+
+    async def setup_payment_method(
+        self, *, customer_id: str, payment_method_id: str, idempotency_key: str
+    ) -> SetupResult:
+        """Token-first: create the SetupIntent, attach the card, confirm with it.
+
+        The SetupIntent comes first so a card refused at attach still yields a "failed"
+        result with an id. The card is attached before confirming because localstripe
+        rejects `SetupIntent.create(payment_method=...)` and does not attach on confirm;
+        on Stripe the explicit attach is harmless. Each request gets its own derived
+        idempotency key (Stripe binds a key to one endpoint and parameter set).
+        """
+        si = await self._call(
+            "setup_payment_method",
+            self._v1.setup_intents.create_async(
+                self._setup_params(customer_id), {"idempotency_key": f"{idempotency_key}:seti"}
+            ),
+        )
+        try:
+            card = await self._attach(payment_method_id, customer_id)
+        except stripe.CardError as exc:
+            await self._cancel_setup_quietly(si.id)
+            return self._setup_declined(exc, si.id, customer_id, payment_method_id)
+        try:
+            si = await self._call(
+                "setup_payment_method",
+                self._v1.setup_intents.confirm_async(
+                    si.id,
+                    {"payment_method": payment_method_id},
+                    {"idempotency_key": f"{idempotency_key}:confirm"},
+                ),
+                declines=True,
+            )
+        except stripe.CardError as exc:
+            return self._setup_declined(exc, si.id, customer_id, payment_method_id)
+        return self._setup_result(si, card=card)
+
+    async def attach_payment_method(
+        self, *, payment_method_id: str, customer_id: str
+    ) -> CardDetails:
+        try:
+            return await self._attach(payment_method_id, customer_id)
+        except stripe.CardError as exc:
+            raise _map_error("attach_payment_method", exc) from exc
+
+    async def _attach(self, payment_method_id: str, customer_id: str) -> CardDetails:
+        """Attach unless already attached to this customer; CardError passes through."""
+        pm = await self._call(
+            "attach_payment_method", self._v1.payment_methods.retrieve_async(payment_method_id)
+        )
+        owner = _ref_id(_get(pm, "customer"))
+        if owner == customer_id:
+            return self._card_details(pm)
+        if owner is not None:
+            raise ProviderError(
+                "The payment method belongs to another customer.",
+                code="payment_method_attached_elsewhere",
+            )
+        pm = await self._call(
+            "attach_payment_method",
+            self._v1.payment_methods.attach_async(payment_method_id, {"customer": customer_id}),
+            declines=True,
+        )
+        return self._card_details(pm)
+
+    async def detach_payment_method(self, payment_method_id: str) -> None:
+        """Idempotent: Stripe errors on detaching a detached card, we do not."""
+        pm = await self._call(
+            "detach_payment_method", self._v1.payment_methods.retrieve_async(payment_method_id)
+        )
+        if _get(pm, "customer") is None:
+            return
+        await self._call(
+            "detach_payment_method", self._v1.payment_methods.detach_async(payment_method_id)
+        )
+
+    async def _cancel_setup_quietly(self, setup_intent_id: str) -> None:
+        try:
+            await self._v1.setup_intents.cancel_async(setup_intent_id)
+        except Exception:  # tidying up only; a dangling SetupIntent costs nothing
+            logger.info("stripe: could not cancel setup intent %s", setup_intent_id)
+
+    # -- money ---------------------------------------------------------------------
+
+    async def charge(
+        self,
+        *,
+        customer_id: str,
+        payment_method_id: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        off_session: bool,
+        metadata: dict[str, str],
+    ) -> ChargeResult:
+        """Create+confirm in one request (localstripe cannot confirm with a new card)."""
+        params: dict[str, Any] = {
+            "customer": customer_id,
+            "payment_method": payment_method_id,
+            "amount": amount,
+            "currency": currency.lower(),
+            "confirm": True,
+            "metadata": dict(metadata),
+            **self._card_only(),
+        }
+        if off_session:
+            params["off_session"] = True  # localstripe accepts but ignores it
+        try:
+            pi = await self._call(
+                "charge",
+                self._v1.payment_intents.create_async(
+                    params,  # type: ignore[arg-type]
+                    {"idempotency_key": idempotency_key},
+                ),
+                declines=True,
+            )
+        except stripe.CardError as exc:
+            return await self._charge_declined(exc, amount, currency)
+        return self._charge_result(pi)
+
+    async def _charge_declined(
+        self, exc: stripe.CardError, amount: int, currency: str
+    ) -> ChargeResult:
+        """Stripe puts the PaymentIntent in the error; localstripe only the charge id."""
+        pi = _get(exc.error, "payment_intent")
+        if pi is None and (charge_id := _opt_str(exc.error, "charge")):
+            try:
+                charge = await self._v1.charges.retrieve_async(charge_id)
+                if pi_id := _ref_id(_get(charge, "payment_intent")):
+                    pi = await self._v1.payment_intents.retrieve_async(pi_id)
+            except Exception:
+                logger.info("stripe: could not read the intent of declined charge %s", charge_id)
+        if pi is not None and not isinstance(pi, str) and _get(pi, "status"):
+            result = self._charge_result(pi)
+            if result.status == "failed":
+                return result
+        code = _decline_code(exc)
+        return ChargeResult(
+            payment_intent_id=_ref_id(pi) or "",
+            status="failed",
+            amount=amount,
+            currency=currency.upper(),
+            failure_code=code,
+            failure_message=_failure_message(code, exc.user_message),
+        )
+
+    async def retrieve_charge(self, payment_intent_id: str) -> ChargeResult:
+        pi = await self._call(
+            "retrieve_charge", self._v1.payment_intents.retrieve_async(payment_intent_id)
+        )
+        return self._charge_result(pi)
+
+    async def cancel_charge(self, payment_intent_id: str) -> ChargeResult:
+        """Idempotent: cancelling an already canceled intent returns it."""
+        try:
+            pi = await self._v1.payment_intents.cancel_async(payment_intent_id)
+        except stripe.InvalidRequestError as exc:
+            current = await self._call(
+                "cancel_charge", self._v1.payment_intents.retrieve_async(payment_intent_id)
+            )
+            if _get(current, "status") == "canceled":
+                return self._charge_result(current)
+            raise _map_error("cancel_charge", exc) from exc
+        except Exception as exc:
+            raise _map_error("cancel_charge", exc) from exc
+        return self._charge_result(pi)
+
+    # -- plumbing ------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        """Cheapest authenticated read both Stripe and localstripe serve."""
+        try:
+            await self._v1.balance.retrieve_async()
+        except Exception as exc:
+            logger.warning("stripe ping failed: %s", type(exc).__name__)
+            raise ProviderUnavailableError("Stripe could not be reached.") from exc
+
+    async def close(self) -> None:
+        await self._http.close_async()  # type: ignore[no-untyped-call]
+
+    # -- conversions ---------------------------------------------------------------
+
+    @staticmethod
+    def _card_details(pm: Any) -> CardDetails:
+        card = _get(pm, "card")
+        if card is None:
+            raise ProviderError("The payment method is not a card.", code="not_a_card")
+        address = _get(_get(pm, "billing_details"), "address")
+        billing = None
+        if address is not None:
+            fields = {
+                f: _opt_str(address, f)
+                for f in ("line1", "line2", "city", "state", "postal_code", "country")
+            }
+            if any(fields.values()):
+                billing = ProviderAddress(**fields)
+        return CardDetails(
+            payment_method_id=str(pm.id),
+            brand=str(_get(card, "brand") or "unknown"),
+            last4=str(_get(card, "last4") or ""),
+            exp_month=int(_get(card, "exp_month") or 0),
+            exp_year=int(_get(card, "exp_year") or 0),
+            funding=_FUNDING.get(str(_get(card, "funding")), "unknown"),
+            customer_id=_ref_id(_get(pm, "customer")),
+            billing_address=billing,
+        )
+
+    @staticmethod
+    def _setup_result(si: Any, *, card: CardDetails | None = None) -> SetupResult:
+        raw = str(_get(si, "status"))
+        error = _get(si, "last_setup_error")
+        status: SetupStatus
+        if raw in ("succeeded", "processing", "requires_action"):
+            status = raw  # type: ignore[assignment]
+        elif raw == "canceled" or error is not None:
+            status = "failed"
+        else:  # requires_payment_method / requires_confirmation: the browser's turn
+            status = "requires_action"
+        code = (_opt_str(error, "decline_code") or _opt_str(error, "code")) if error else None
+        next_action = _get(si, "next_action")
+        return SetupResult(
+            setup_intent_id=str(si.id),
+            status=status,
+            client_secret=_opt_str(si, "client_secret"),
+            customer_id=_ref_id(_get(si, "customer")),
+            payment_method_id=_ref_id(_get(si, "payment_method")),
+            card=card,
+            redirect_url=_opt_str(_get(next_action, "redirect_to_url"), "url"),
+            failure_code=code,
+            failure_message=_failure_message(code, _opt_str(error, "message")) if error else None,
+        )
+
+    def _setup_declined(
+        self, exc: stripe.CardError, setup_intent_id: str, customer_id: str, pm_id: str
+    ) -> SetupResult:
+        """Stripe returns the failed SetupIntent in the error; localstripe does not."""
+        si = _get(exc.error, "setup_intent")
+        if si is not None and not isinstance(si, str) and _get(si, "status"):
+            result = self._setup_result(si)
+            if result.status == "failed":
+                return result
+        code = _decline_code(exc)
+        return SetupResult(
+            setup_intent_id=setup_intent_id,
+            status="failed",
+            client_secret=None,
+            customer_id=customer_id,
+            payment_method_id=pm_id,
+            failure_code=code,
+            failure_message=_failure_message(code, exc.user_message),
+        )
+
+    @staticmethod
+    def _charge_result(pi: Any) -> ChargeResult:
+        raw = str(_get(pi, "status"))
+        status = _CHARGE_STATUS.get(raw, "processing")
+        error = _get(pi, "last_payment_error")
+        code = message = None
+        if status == "failed":
+            code = _opt_str(error, "decline_code") or _opt_str(error, "code") or "card_declined"
+            message = _failure_message(code, _opt_str(error, "message"))
+        next_action = _get(pi, "next_action")
+        return ChargeResult(
+            payment_intent_id=str(pi.id),
+            status=status,
+            amount=int(_get(pi, "amount") or 0),
+            currency=str(_get(pi, "currency") or "").upper(),
+            client_secret=_opt_str(pi, "client_secret") if status == "requires_action" else None,
+            redirect_url=_opt_str(_get(next_action, "redirect_to_url"), "url"),
+            failure_code=code,
+            failure_message=message,
+        )
