@@ -31,7 +31,11 @@ from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as migrate_api
 from tortoise.migrations.autodetector import MigrationAutodetector
-from tortoise.migrations.writer import MigrationWriter, format_migration_name
+from tortoise.migrations.writer import (
+    MigrationWriter,
+    format_migration_name,
+    migrations_module_path,
+)
 
 from models import MODEL_MODULES
 
@@ -137,26 +141,29 @@ async def pending_model_changes() -> list[str]:
 async def makemigrations(name: str | None = None, *, empty: bool = False) -> list[Path]:
     """Write the migration(s) for model changes into `models/migrations/`; return the files.
 
-    `name` replaces the automatic `auto_YYYYMMDD_HHMM` suffix; `empty=True` writes an
-    empty migration to fill in by hand (e.g. with `ops.RunSQL`).
+    `name` replaces the automatic `auto_YYYYMMDD_HHMM` suffix. `empty=True` writes one
+    empty migration after the latest, to fill in by hand (e.g. with `ops.RunSQL`),
+    whatever the model changes. JSONField's default codecs are left out of the file
+    (see `_drop_default_json_codecs`); otherwise it is Tortoise's own output.
     """
-    writers = await _model_changes()
-    if empty and not writers:
-        number = 1 + max(
-            (int(p.name[:4]) for p in _migrations_dir().glob("[0-9][0-9][0-9][0-9]_*.py")),
-            default=0,
+    if empty:
+        on_disk = sorted(
+            path.stem
+            for path in migrations_module_path(MIGRATIONS_MODULE).glob("[0-9][0-9][0-9][0-9]_*.py")
         )
-        latest = sorted(p.stem for p in _migrations_dir().glob("[0-9][0-9][0-9][0-9]_*.py"))
+        number = int(on_disk[-1][:4]) + 1 if on_disk else 1
         writers = [
             MigrationWriter(
-                f"{number:04d}_auto",
+                f"{number:04d}_empty",
                 APP_LABEL,
                 [],
-                dependencies=[(APP_LABEL, latest[-1])] if latest else [],
-                initial=not latest,
+                dependencies=[(APP_LABEL, on_disk[-1])] if on_disk else [],
+                initial=not on_disk,
                 migrations_module=MIGRATIONS_MODULE,
             )
         ]
+    else:
+        writers = await _model_changes()
     paths: list[Path] = []
     for writer in writers:
         if name:
@@ -182,12 +189,6 @@ def _drop_default_json_codecs(source: str) -> str:
         "from tortoise.fields.data import JSON_DUMPS\n",
     }
     return "".join(line for line in lines if line not in unused)
-
-
-def _migrations_dir() -> Path:
-    import models.migrations
-
-    return Path(next(iter(models.migrations.__path__)))
 
 
 async def _main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,7 @@ class Subscription(Model):
 
     id = fields.IntField(primary_key=True)
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
-        "models.Account", related_name="subscriptions", on_delete=fields.CASCADE, unique=True
+        "models.Account", related_name="subscriptions", on_delete=fields.CASCADE
     )
     plan: fields.ForeignKeyRelation[Plan] = fields.ForeignKeyField(
         "models.Plan", related_name="subscriptions", on_delete=fields.RESTRICT
@@ -39,3 +39,4 @@ class Subscription(Model):
 
     class Meta:
         table = "subscription"
+        unique_together = (("account",),)

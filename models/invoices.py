@@ -105,7 +105,7 @@ class Payment(Model):
 class InvoiceSequence(Model):
     """Gapless invoice numbers per year: the row is locked while a number is taken."""
 
-    year = fields.IntField(primary_key=True)
+    year = fields.IntField(primary_key=True)  # set explicitly, never generated
     last_value = fields.IntField(default=0)
 
     class Meta:

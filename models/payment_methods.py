@@ -11,7 +11,7 @@ class PaymentMethod(Model):
     """A vaulted card.
 
     Exactly one default per account with cards: the partial unique index
-    `payment_method_one_default` (see the initial migration) is the guard; the
+    `payment_method_one_default` (migration 0002) is the guard; the
     services keep it true under a per-account row lock.
     """
 

@@ -202,6 +202,15 @@ async def confirm_payment_method(
         raise NotFound("Setup not found.", field="paymentMethodId") from exc
     if result.status in ("requires_action", "processing"):
         return pm, _next_action(pm)
+    if result.status == "succeeded" and result.card is not None and result.card.customer_id is None:
+        # Setup first, 3-D Secure finished later: the sandbox leaves the card unattached
+        # (Stripe has attached it), so it could not be charged for this customer.
+        try:
+            await ctx.provider.attach_payment_method(
+                payment_method_id=pm.provider_id, customer_id=await ensure_customer(ctx, account)
+            )
+        except ProviderUnavailableError as exc:
+            raise ProviderUnavailable() from exc
     async with in_transaction():
         await lock_account(account.id)
         current = await PaymentMethod.get(id=pm.id)

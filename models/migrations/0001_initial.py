@@ -112,7 +112,7 @@ class Migration(migrations.Migration):
             name='Subscription',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', unique=True, db_constraint=True, to_field='id', related_name='subscriptions', on_delete=OnDelete.CASCADE)),
+                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='subscriptions', on_delete=OnDelete.CASCADE)),
                 ('plan', fields.ForeignKeyField('models.Plan', source_field='plan_id', db_constraint=True, to_field='id', related_name='subscriptions', on_delete=OnDelete.RESTRICT)),
                 ('status', fields.CharEnumField(description='TRIALING: TRIALING\nACTIVE: ACTIVE\nPAST_DUE: PAST_DUE\nUNPAID: UNPAID\nCANCELED: CANCELED', enum_type=SubscriptionStatus, max_length=16)),
                 ('current_period_start', fields.DatetimeField(auto_now=False, auto_now_add=False)),
@@ -121,7 +121,7 @@ class Migration(migrations.Migration):
                 ('canceled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'subscription', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One current subscription per account (the unique account column is the guard).'},
+            options={'table': 'subscription', 'app': 'models', 'unique_together': (('account',),), 'pk_attr': 'id', 'table_description': 'One current subscription per account (the unique account column is the guard).'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -44,18 +44,16 @@ T = TypeVar("T")
 _FUNDING = {"credit": "credit", "debit": "debit", "prepaid": "prepaid"}
 
 # Our own wording, so the portal says the same thing whatever the provider's text is.
+_AUTH_FAILED = "The cardholder did not complete authentication."
 _FAILURE_MESSAGES = {
     "card_declined": "The card was declined.",
     "insufficient_funds": "The card has insufficient funds.",
     "expired_card": "The card has expired.",
     "incorrect_cvc": "The card's security code is incorrect.",
-    "incorrect_number": "The card number is incorrect.",
-    "lost_card": "The card was declined.",
-    "stolen_card": "The card was declined.",
     "processing_error": "The card could not be processed. Try again later.",
     "authentication_required": "The bank requires the cardholder to authenticate this payment.",
-    "payment_intent_authentication_failure": "The cardholder did not complete authentication.",
-    "setup_intent_authentication_failure": "The cardholder did not complete authentication.",
+    "payment_intent_authentication_failure": _AUTH_FAILED,
+    "setup_intent_authentication_failure": _AUTH_FAILED,
 }
 
 _CHARGE_STATUS: dict[str, ChargeStatus] = {
@@ -81,9 +79,7 @@ def _failure_message(code: str | None, provider_message: str | None) -> str:
 
 def _get(obj: Any, name: str) -> Any:
     """Read an optional field: localstripe leaves some out, and StripeObject raises."""
-    if obj is None:
-        return None
-    return getattr(obj, name, None)
+    return None if obj is None else getattr(obj, name, None)
 
 
 def _opt_str(obj: Any, name: str) -> str | None:
@@ -93,9 +89,7 @@ def _opt_str(obj: Any, name: str) -> str | None:
 
 def _ref_id(value: Any) -> str | None:
     """An expandable field is either an id or the expanded object."""
-    if value is None:
-        return None
-    return value if isinstance(value, str) else str(value.id)
+    return value if value is None or isinstance(value, str) else str(value.id)
 
 
 def _decline_code(exc: stripe.CardError) -> str:
@@ -201,8 +195,6 @@ class StripeProvider:
                 raise
             raise mapped from exc
 
-    # -- customers -----------------------------------------------------------------
-
     async def create_customer(self, *, email: str, name: str, idempotency_key: str) -> str:
         customer = await self._call(
             "create_customer",
@@ -211,8 +203,6 @@ class StripeProvider:
             ),
         )
         return str(customer.id)
-
-    # -- cards ---------------------------------------------------------------------
 
     async def create_setup_intent(self, *, customer_id: str) -> SetupResult:
         """A fresh SetupIntent waits for the browser; we report it as "requires_action"."""
@@ -314,8 +304,6 @@ class StripeProvider:
         except Exception:  # tidying up only; a dangling SetupIntent costs nothing
             logger.info("stripe: could not cancel setup intent %s", setup_intent_id)
 
-    # -- money ---------------------------------------------------------------------
-
     async def charge(
         self,
         *,
@@ -399,8 +387,6 @@ class StripeProvider:
             raise _map_error("cancel_charge", exc) from exc
         return self._charge_result(pi)
 
-    # -- plumbing ------------------------------------------------------------------
-
     async def ping(self) -> None:
         """Cheapest authenticated read both Stripe and localstripe serve."""
         try:
@@ -412,22 +398,14 @@ class StripeProvider:
     async def close(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]
 
-    # -- conversions ---------------------------------------------------------------
-
     @staticmethod
     def _card_details(pm: Any) -> CardDetails:
         card = _get(pm, "card")
         if card is None:
             raise ProviderError("The payment method is not a card.", code="not_a_card")
         address = _get(_get(pm, "billing_details"), "address")
-        billing = None
-        if address is not None:
-            fields = {
-                f: _opt_str(address, f)
-                for f in ("line1", "line2", "city", "state", "postal_code", "country")
-            }
-            if any(fields.values()):
-                billing = ProviderAddress(**fields)
+        fields = {f: _opt_str(address, f) for f in ProviderAddress.__dataclass_fields__}
+        billing = ProviderAddress(**fields) if any(fields.values()) else None
         return CardDetails(
             payment_method_id=str(pm.id),
             brand=str(_get(card, "brand") or "unknown"),

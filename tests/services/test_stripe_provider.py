@@ -373,10 +373,11 @@ async def _faulty_api() -> AsyncIterator[tuple[str, dict[str, object]]]:
     from aiohttp import web
 
     state: dict[str, object] = {"status": 500, "hang": False}
+    release = asyncio.Event()
 
     async def handler(request: web.Request) -> web.Response:
         if state["hang"]:
-            await asyncio.sleep(30)
+            await release.wait()
         body = {"error": {"type": "api_error", "message": "injected"}}
         return web.json_response(body, status=int(str(state["status"])))
 
@@ -390,6 +391,7 @@ async def _faulty_api() -> AsyncIterator[tuple[str, dict[str, object]]]:
     try:
         yield f"http://127.0.0.1:{port}", state
     finally:
+        release.set()
         await runner.cleanup()
 
 

@@ -1,0 +1,176 @@
+"""`billing-gateway`: demo, serve, migrate, and key management."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+
+from gateway import db
+from gateway.settings import Settings, get_settings
+
+log = logging.getLogger("gateway.cli")
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    logging.getLogger("stripe").setLevel(logging.WARNING)  # one INFO line per API call
+
+
+async def _with_db(settings: Settings, body: object) -> None:
+    await db.init_db(settings.database_url)
+    try:
+        await body  # type: ignore[misc]
+    finally:
+        await db.close_db()
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    applied = asyncio.run(db.migrate(settings.database_url))
+    print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    return 0
+
+
+def cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> int:
+    written = asyncio.run(db.makemigrations(args.name, empty=args.empty))
+    for path in written:
+        print(f"wrote {path}")
+    if not written:
+        print("no model changes")
+    return 0
+
+
+def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
+    from models import ApiKeyRole
+    from services.auth import create_api_key
+    from services.clock import SystemClock
+    from services.errors import BillingError
+
+    async def run() -> str:
+        await db.init_db(settings.database_url)
+        try:
+            return await create_api_key(
+                account_email=args.account, role=ApiKeyRole(args.role), now=SystemClock().now(),
+                label=args.label,
+            )
+        finally:
+            await db.close_db()
+
+    try:
+        key = asyncio.run(run())
+    except BillingError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"{args.role} key for {args.account} (shown once, store it now):", file=sys.stderr)
+    print(key)
+    return 0
+
+
+def cmd_create_partner_key(args: argparse.Namespace, settings: Settings) -> int:
+    from services.auth import create_partner_key
+    from services.clock import SystemClock
+    from services.errors import BillingError
+
+    async def run() -> str:
+        await db.init_db(settings.database_url)
+        try:
+            return await create_partner_key(
+                account_emails=args.account, now=SystemClock().now(), label=args.label
+            )
+        finally:
+            await db.close_db()
+
+    try:
+        key = asyncio.run(run())
+    except BillingError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"partner key for {len(args.account)} account(s) (shown once):", file=sys.stderr)
+    print(key)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(db.migrate(settings.database_url))
+    uvicorn.run(
+        "gateway.asgi:app_factory",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.demo_server import run_demo
+
+    return asyncio.run(
+        run_demo(
+            settings,
+            host=args.host,
+            port=args.port,
+            sandbox_port=args.sandbox_port,
+            data_dir=Path(args.data_dir),
+            database_url_from_env="BILLING_DATABASE_URL" in os.environ,
+        )
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="billing-gateway", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the gateway with demo data on the sandbox provider")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--sandbox-port", type=int, default=8420)
+    demo.add_argument("--data-dir", default="var/demo")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="migrate, then serve the gateway (settings from BILLING_*)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    mk = sub.add_parser("makemigrations", help="write a migration for model changes (developers)")
+    mk.add_argument("--name")
+    mk.add_argument("--empty", action="store_true")
+    mk.set_defaults(func=cmd_makemigrations)
+
+    key = sub.add_parser("create-api-key", help="create a key for one account; prints it once")
+    key.add_argument("--account", required=True, metavar="EMAIL")
+    key.add_argument("--role", required=True, choices=["admin", "viewer"])
+    key.add_argument("--label", default="")
+    key.set_defaults(func=cmd_create_api_key)
+
+    partner = sub.add_parser("create-partner-key", help="create a read-only key over accounts")
+    partner.add_argument("--account", required=True, action="append", metavar="EMAIL")
+    partner.add_argument("--label", default="")
+    partner.set_defaults(func=cmd_create_partner_key)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    _configure_logging(settings)
+    result: int = args.func(args, settings)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,251 @@
+"""Demo data: four accounts that show every state of the billing portal.
+
+Cards are real in the sandbox (tokenized there, added through the services) and
+past invoices are paid through the real payment path. The sandbox keeps its state
+in memory, so on a restart the stored cards are vaulted again in the fresh sandbox
+(`revault_cards`) and the demo's data and keys survive.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from models import (
+    Account,
+    ApiKeyRole,
+    BillingInterval,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    PaymentMethod,
+    Payment,
+    PaymentMethodStatus,
+    Plan,
+    PlanTier,
+    Subscription,
+    SubscriptionStatus,
+)
+from services import card_setup, payments
+from services.auth import Principal, authenticate, create_api_key, create_partner_key
+from services.context import ServiceContext
+from services.customers import ensure_customer
+from services.errors import PaymentDeclined, Unauthenticated
+from services.invoices import issue_invoice
+
+log = logging.getLogger(__name__)
+
+DEMO_EMAILS = ("free@demo.test", "plus@demo.test", "enterprise@demo.test", "pastdue@demo.test")
+#: Sandbox test numbers by last4, to vault the same cards again after a restart.
+TEST_NUMBERS = {
+    "4242": "4242424242424242",
+    "4444": "5555555555554444",
+    "0341": "4000000000000341",
+    "3184": "4000002760003184",
+    "5556": "4000056655665556",
+}
+PLANS = [
+    ("free", "Free", PlanTier.FREE, 0, BillingInterval.MONTH),
+    ("plus-monthly", "Plus (monthly)", PlanTier.PLUS, 2900, BillingInterval.MONTH),
+    ("plus-yearly", "Plus (yearly)", PlanTier.PLUS, 29000, BillingInterval.YEAR),
+    ("enterprise", "Enterprise", PlanTier.ENTERPRISE, 250000, BillingInterval.MONTH),
+]
+
+
+async def tokenize(api_base: str, secret_key: str, number: str, exp_year: int = 2030) -> str:
+    """What Stripe.js does in the browser: a test card → pm_... (the sandbox's
+    payment_methods endpoint takes only a secret key, unlike Stripe's)."""
+    form = {
+        "type": "card",
+        "card[number]": number,
+        "card[exp_month]": "12",
+        "card[exp_year]": str(exp_year),
+        "card[cvc]": "123",
+    }
+    auth = aiohttp.BasicAuth(secret_key, "")
+    async with aiohttp.ClientSession(auth=auth) as session:
+        async with session.post(f"{api_base}/v1/payment_methods", data=form) as response:
+            body = await response.json()
+    return str(body["id"])
+
+
+async def seed_if_absent(ctx: ServiceContext, api_base: str, secret_key: str) -> bool:
+    """Create the demo accounts unless they exist; returns True when it seeded."""
+    if await Account.filter(email__in=DEMO_EMAILS).exists():
+        return False
+    now = ctx.clock.now()
+    plans = {}
+    for code, name, tier, price, interval in PLANS:
+        plans[code], _ = await Plan.get_or_create(
+            code=code,
+            defaults={"name": name, "tier": tier, "price_amount": price, "interval": interval},
+        )
+
+    async def card(account: Account, number: str, default: bool = False) -> PaymentMethod:
+        token = await tokenize(api_base, secret_key, number)
+        admin = Principal(role=ApiKeyRole.ADMIN, account_ids=frozenset({account.id}))
+        pm, _ = await card_setup.add_payment_method(
+            ctx, admin, account.id, token, make_default=default
+        )
+        return pm
+
+    free = await _account("Free Demo", "free@demo.test", PlanTier.FREE, now)
+    await _subscription(free, plans["free"], SubscriptionStatus.ACTIVE, now)
+    await card(free, TEST_NUMBERS["4242"])
+
+    plus = await _account("Plus Demo Inc.", "plus@demo.test", PlanTier.PLUS, now)
+    plus_sub = await _subscription(plus, plans["plus-monthly"], SubscriptionStatus.ACTIVE, now)
+    await card(plus, TEST_NUMBERS["4242"])
+    await card(plus, TEST_NUMBERS["4444"])
+    for months_ago in (3, 2, 1):
+        invoice = await _invoice(plus, plus_sub, plans["plus-monthly"], now, months_ago)
+        await _pay_on_issue(ctx, plus, invoice)
+    await _invoice(plus, plus_sub, plans["plus-monthly"], now, 0)
+
+    # Seeded as PLUS so its card and history go through the self-service path, then
+    # switched: Enterprise refuses every billing mutation.
+    ent = await _account("Enterprise Demo Corp", "enterprise@demo.test", PlanTier.PLUS, now)
+    ent_sub = await _subscription(ent, plans["enterprise"], SubscriptionStatus.ACTIVE, now)
+    await card(ent, TEST_NUMBERS["4242"])
+    for months_ago in (2, 1):
+        invoice = await _invoice(ent, ent_sub, plans["enterprise"], now, months_ago)
+        await _pay_on_issue(ctx, ent, invoice)
+    await _invoice(ent, ent_sub, plans["enterprise"], now, 0)
+    await Account.filter(id=ent.id).update(tier=PlanTier.ENTERPRISE)
+
+    late = await _account("Past Due Demo LLC", "pastdue@demo.test", PlanTier.PLUS, now)
+    late_sub = await _subscription(late, plans["plus-monthly"], SubscriptionStatus.ACTIVE, now)
+    await card(late, TEST_NUMBERS["0341"])
+    invoice = await _invoice(late, late_sub, plans["plus-monthly"], now, 0)
+    try:
+        await payments.pay_invoice(ctx, _admin(late), invoice.id)
+    except PaymentDeclined:
+        pass  # the renewal charge that failed: this is what made it past due
+    await Subscription.filter(id=late_sub.id).update(
+        status=SubscriptionStatus.PAST_DUE, past_due_since=now - timedelta(days=2)
+    )
+    return True
+
+
+async def _pay_on_issue(ctx: ServiceContext, account: Account, invoice: Invoice) -> None:
+    """Pay through the real path, then date it as the renewal charge it stands for."""
+    _, payment = await payments.pay_invoice(ctx, _admin(account), invoice.id)
+    assert invoice.issued_at is not None
+    paid_at = invoice.issued_at + timedelta(minutes=5)
+    await Invoice.filter(id=invoice.id).update(paid_at=paid_at)
+    await Payment.filter(id=payment.id).update(
+        created_at=paid_at, updated_at=paid_at, settled_at=paid_at, off_session=True
+    )
+
+
+def _admin(account: Account) -> Principal:
+    return Principal(role=ApiKeyRole.ADMIN, account_ids=frozenset({account.id}))
+
+
+async def _account(name: str, email: str, tier: PlanTier, now: datetime) -> Account:
+    return await Account.create(
+        name=name,
+        email=email,
+        tier=tier,
+        billing_name=name,
+        address_line1="1 Market Street",
+        address_city="San Francisco",
+        address_state="CA",
+        address_postal_code="94105",
+        address_country="US",
+        created_at=now - timedelta(days=120),
+    )
+
+
+async def _subscription(
+    account: Account, plan: Plan, status: SubscriptionStatus, now: datetime
+) -> Subscription:
+    return await Subscription.create(
+        account=account,
+        plan=plan,
+        status=status,
+        current_period_start=now - timedelta(days=10),
+        current_period_end=now + timedelta(days=20),
+        created_at=now - timedelta(days=120),
+    )
+
+
+async def _invoice(
+    account: Account, sub: Subscription, plan: Plan, now: datetime, months_ago: int
+) -> Invoice:
+    start = now - timedelta(days=10 + 30 * months_ago)
+    invoice = await Invoice.create(
+        account=account,
+        subscription=sub,
+        currency=plan.currency,
+        period_start=start,
+        period_end=start + timedelta(days=30),
+        subtotal=plan.price_amount,
+        total=plan.price_amount,
+        created_at=start,
+    )
+    await InvoiceLine.create(
+        invoice=invoice,
+        description=f"{plan.name}: {start:%b %d} – {start + timedelta(days=30):%b %d, %Y}",
+        quantity=1,
+        unit_amount=plan.price_amount,
+        amount=plan.price_amount,
+    )
+    return await issue_invoice(invoice, start, due_in=timedelta(days=14))
+
+
+async def revault_cards(ctx: ServiceContext, api_base: str, secret_key: str) -> int:
+    """After a restart the in-memory sandbox is empty: vault the stored cards again."""
+    await Account.filter(email__in=DEMO_EMAILS).update(provider_customer_id=None)
+    count = 0
+    for account in await Account.filter(email__in=DEMO_EMAILS):
+        customer_id = await ensure_customer(ctx, account)
+        cards = await PaymentMethod.filter(account_id=account.id).exclude(
+            status=PaymentMethodStatus.DELETED
+        )
+        for pm in cards:
+            number = TEST_NUMBERS.get(pm.last4, TEST_NUMBERS["4242"])
+            token = await tokenize(api_base, secret_key, number)
+            await ctx.provider.attach_payment_method(
+                payment_method_id=token, customer_id=customer_id
+            )
+            await PaymentMethod.filter(id=pm.id).update(provider_id=token)
+            count += 1
+    return count
+
+
+async def write_credentials(path: Path, now: datetime) -> dict[str, Any]:
+    """Keys are shown once: the demo keeps its own in a file for the person trying it."""
+    if path.exists():
+        data: dict[str, Any] = json.loads(path.read_text())
+        if await _keys_still_valid(data):
+            return data
+    accounts: dict[str, dict[str, str]] = {}
+    for email in DEMO_EMAILS:
+        accounts[email] = {
+            "admin": await create_api_key(
+                account_email=email, role=ApiKeyRole.ADMIN, now=now, label="demo"
+            ),
+            "viewer": await create_api_key(
+                account_email=email, role=ApiKeyRole.VIEWER, now=now, label="demo"
+            ),
+        }
+    partner = await create_partner_key(account_emails=list(DEMO_EMAILS), now=now, label="demo")
+    data = {"accounts": accounts, "partner": partner}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    path.chmod(0o600)
+    return data
+
+
+async def _keys_still_valid(data: dict[str, Any]) -> bool:
+    try:
+        await authenticate(f"Bearer {data['partner']}")
+        return True
+    except (Unauthenticated, KeyError):
+        return False

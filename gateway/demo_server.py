@@ -1,0 +1,86 @@
+"""`billing-gateway demo`: sandbox provider + migrated database + demo data + server."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import uvicorn
+from pydantic import SecretStr
+
+from gateway import db
+from gateway.app import build_services, create_app
+from gateway.demo import revault_cards, seed_if_absent, write_credentials
+from gateway.sandbox import start_sandbox
+from gateway.settings import Settings
+
+log = logging.getLogger("gateway.demo")
+
+
+async def run_demo(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    sandbox_port: int,
+    data_dir: Path,
+    database_url_from_env: bool,
+) -> int:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = (
+        settings.database_url if database_url_from_env else f"sqlite://{data_dir / 'demo.sqlite3'}"
+    )
+    sandbox = start_sandbox(port=sandbox_port)
+    try:
+        settings = settings.model_copy(
+            update={
+                "environment": "demo",
+                "database_url": database_url,
+                "stripe_api_base": sandbox.api_base,
+                "stripe_api_key": SecretStr(sandbox.secret_key),
+                "stripe_publishable_key": sandbox.publishable_key,
+                "stripe_js_url": sandbox.js_url,
+                "public_url": f"http://{host}:{port}",
+            }
+        )
+        await db.migrate(database_url)
+        await db.init_db(database_url)
+        services = build_services(settings)
+        try:
+            seeded = await seed_if_absent(services, sandbox.api_base, sandbox.secret_key)
+            if not seeded:
+                count = await revault_cards(services, sandbox.api_base, sandbox.secret_key)
+                log.info("demo data kept; %d card(s) vaulted again in the fresh sandbox", count)
+            credentials_path = data_dir / "demo-credentials.json"
+            credentials = await write_credentials(credentials_path, services.clock.now())
+            _print_welcome(host, port, credentials_path, credentials)
+            app = create_app(settings, services=services, manage_db=False)
+            server = uvicorn.Server(
+                uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower())
+            )
+            await server.serve()
+        finally:
+            await services.provider.close()
+            await db.close_db()
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def _print_welcome(host: str, port: int, path: Path, credentials: dict[str, object]) -> None:
+    accounts = credentials["accounts"]
+    assert isinstance(accounts, dict)
+    plus_admin = accounts["plus@demo.test"]["admin"]
+    print(
+        f"""
+Billing gateway demo: http://{host}:{port}/graphql  (GraphiQL in a browser)
+
+Demo keys are in {path}. In GraphiQL's Headers tab paste, e.g. for plus@demo.test:
+  {json.dumps({"Authorization": f"Bearer {plus_admin}"})}
+Accounts: free@demo.test, plus@demo.test, enterprise@demo.test, pastdue@demo.test
+(each has an "admin" and a "viewer" key; "partner" reads all four).
+Ctrl+C stops the gateway and the sandbox.
+""",
+        flush=True,
+    )
