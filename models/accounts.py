@@ -37,6 +37,7 @@ class ApiKey(Model):
     prefix = fields.CharField(max_length=16, unique=True)
     secret_hash = fields.CharField(max_length=64)
     role = fields.CharEnumField(ApiKeyRole, max_length=16)
+    account_id: int | None
     account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="api_keys", null=True, on_delete=fields.CASCADE
     )
@@ -52,9 +53,11 @@ class PartnerAccess(Model):
     """Grants a partner key read access to one account."""
 
     id = fields.IntField(primary_key=True)
+    api_key_id: int
     api_key: fields.ForeignKeyRelation[ApiKey] = fields.ForeignKeyField(
         "models.ApiKey", related_name="grants", on_delete=fields.CASCADE
     )
+    account_id: int
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="partner_grants", on_delete=fields.CASCADE
     )

@@ -24,9 +24,11 @@ class Subscription(Model):
     """One current subscription per account (the unique account column is the guard)."""
 
     id = fields.IntField(primary_key=True)
+    account_id: int
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="subscriptions", on_delete=fields.CASCADE
     )
+    plan_id: int
     plan: fields.ForeignKeyRelation[Plan] = fields.ForeignKeyField(
         "models.Plan", related_name="subscriptions", on_delete=fields.RESTRICT
     )

@@ -19,9 +19,11 @@ class Invoice(Model):
     """
 
     id = fields.IntField(primary_key=True)
+    account_id: int
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="invoices", on_delete=fields.CASCADE
     )
+    subscription_id: int | None
     subscription: fields.ForeignKeyNullableRelation[Subscription] = fields.ForeignKeyField(
         "models.Subscription", related_name="invoices", null=True, on_delete=fields.SET_NULL
     )
@@ -37,7 +39,7 @@ class Invoice(Model):
     tax = fields.BigIntField(default=0)
     total = fields.BigIntField(default=0)
     amount_paid = fields.BigIntField(default=0)
-    billing_snapshot: dict[str, Any] | None = fields.JSONField(null=True)  # type: ignore[assignment]
+    billing_snapshot: dict[str, Any] | None = fields.JSONField(null=True)
     active_payment_id = fields.IntField(null=True)
     created_at = fields.DatetimeField()
 
@@ -47,11 +49,12 @@ class Invoice(Model):
 
     @property
     def amount_due(self) -> int:
-        return max(self.total - self.amount_paid, 0)
+        return max(int(self.total) - int(self.amount_paid), 0)
 
 
 class InvoiceLine(Model):
     id = fields.IntField(primary_key=True)
+    invoice_id: int
     invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
         "models.Invoice", related_name="lines", on_delete=fields.CASCADE
     )
@@ -73,12 +76,15 @@ class Payment(Model):
     """
 
     id = fields.IntField(primary_key=True)
+    account_id: int
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="payments", on_delete=fields.CASCADE
     )
+    invoice_id: int
     invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
         "models.Invoice", related_name="payments", on_delete=fields.CASCADE
     )
+    payment_method_id: int | None
     payment_method: fields.ForeignKeyNullableRelation[PaymentMethod] = fields.ForeignKeyField(
         "models.PaymentMethod", related_name="payments", null=True, on_delete=fields.SET_NULL
     )
@@ -92,7 +98,7 @@ class Payment(Model):
     request_fingerprint = fields.CharField(max_length=64, null=True)
     failure_code = fields.CharField(max_length=64, null=True)
     failure_message = fields.CharField(max_length=500, null=True)
-    next_action: dict[str, Any] | None = fields.JSONField(null=True)  # type: ignore[assignment]
+    next_action: dict[str, Any] | None = fields.JSONField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
     settled_at = fields.DatetimeField(null=True)

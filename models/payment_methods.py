@@ -16,6 +16,7 @@ class PaymentMethod(Model):
     """
 
     id = fields.IntField(primary_key=True)
+    account_id: int
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="payment_methods", on_delete=fields.CASCADE
     )

@@ -34,7 +34,7 @@ async def _plans(ids: Sequence[int]) -> list[Plan | None]:
 
 
 async def _subscriptions(account_ids: Sequence[int]) -> list[Subscription | None]:
-    rows = {s.account_id: s for s in await Subscription.filter(account_id__in=list(account_ids))}  # type: ignore[attr-defined]
+    rows = {s.account_id: s for s in await Subscription.filter(account_id__in=list(account_ids))}
     return [rows.get(i) for i in account_ids]
 
 
@@ -46,7 +46,7 @@ async def _payment_methods(account_ids: Sequence[int]) -> list[list[PaymentMetho
         .order_by("created_at", "id")
     )
     for pm in await query:
-        grouped[pm.account_id].append(pm)  # type: ignore[attr-defined]
+        grouped[pm.account_id].append(pm)
     return [grouped[i] for i in account_ids]
 
 
@@ -59,7 +59,7 @@ async def _lines(invoice_ids: Sequence[int]) -> list[list[InvoiceLine]]:
     grouped: dict[int, list[InvoiceLine]] = defaultdict(list)
     query = InvoiceLine.filter(invoice_id__in=list(invoice_ids)).order_by("position", "id")
     for line in await query:
-        grouped[line.invoice_id].append(line)  # type: ignore[attr-defined]
+        grouped[line.invoice_id].append(line)
     return [grouped[i] for i in invoice_ids]
 
 
@@ -67,7 +67,7 @@ async def _payments(invoice_ids: Sequence[int]) -> list[list[Payment]]:
     grouped: dict[int, list[Payment]] = defaultdict(list)
     query = Payment.filter(invoice_id__in=list(invoice_ids)).order_by("created_at", "id")
     for payment in await query:
-        grouped[payment.invoice_id].append(payment)  # type: ignore[attr-defined]
+        grouped[payment.invoice_id].append(payment)
     return [grouped[i] for i in invoice_ids]
 
 

@@ -53,7 +53,7 @@ async def add_payment_method(
         return payloads.AddPaymentMethodSuccess(
             payment_method=PaymentMethod.from_model(pm),
             next_action=NextAction.from_value(next_action),
-            account=await _account(pm.account_id),  # type: ignore[attr-defined]
+            account=await _account(pm.account_id),
         )
 
     return await guarded(info, call)
@@ -70,7 +70,7 @@ async def confirm_payment_method(
         return payloads.ConfirmPaymentMethodSuccess(
             payment_method=PaymentMethod.from_model(pm),
             next_action=NextAction.from_value(next_action),
-            account=await _account(pm.account_id),  # type: ignore[attr-defined]
+            account=await _account(pm.account_id),
         )
 
     return await guarded(info, call)

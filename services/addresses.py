@@ -9,7 +9,9 @@ from babel import Locale
 
 from services.errors import InvalidInput
 
-_COUNTRIES = frozenset(code for code in Locale("en").territories if len(code) == 2)
+_COUNTRIES = frozenset(
+    str(code) for code in Locale("en").territories if isinstance(code, str) and len(code) == 2
+)
 _LIMITS = {"line1": 200, "line2": 200, "city": 100, "state": 100, "postal_code": 20}
 
 

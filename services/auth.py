@@ -98,11 +98,13 @@ async def authenticate(authorization: str | None) -> Principal:
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(token)):
         raise Unauthenticated()
     if key.role is ApiKeyRole.PARTNER:
-        ids = await PartnerAccess.filter(api_key_id=key.id).values_list("account_id", flat=True)
-        return Principal(role=key.role, account_ids=frozenset(int(i) for i in ids), key_id=key.id)
-    assert key.account_id is not None  # type: ignore[attr-defined]
+        grants = await PartnerAccess.filter(api_key_id=key.id)
+        return Principal(
+            role=key.role, account_ids=frozenset(g.account_id for g in grants), key_id=key.id
+        )
+    assert key.account_id is not None
     return Principal(
         role=key.role,
-        account_ids=frozenset({key.account_id}),  # type: ignore[attr-defined]
+        account_ids=frozenset({key.account_id}),
         key_id=key.id,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stdnum import get_cc_module
+from stdnum.eu.vat import MEMBER_STATES
 from stdnum.exceptions import ValidationError
 
 from models import Account
@@ -66,11 +67,16 @@ def clean_tax_id(value: str, country: str | None) -> str:
     module = get_cc_module(country.lower(), "vat") if country else None
     if module is not None:
         try:
-            return str(module.validate(compact))
+            number = str(module.validate(compact))
         except ValidationError as exc:
             raise InvalidInput(
                 f"taxId is not a valid {country} VAT number.", field="taxId"
             ) from exc
+        # stdnum's compact form drops the country prefix, but an EU VAT number on an
+        # invoice must carry it (Greece's is EL): DE136695976, not 136695976.
+        if country.lower() in MEMBER_STATES:
+            number = ("EL" if country.upper() == "GR" else country.upper()) + number
+        return number
     if not _GENERIC_TAX_ID.match(compact):
         raise InvalidInput("taxId has an unexpected format.", field="taxId")
     return compact

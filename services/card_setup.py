@@ -177,7 +177,7 @@ async def _store_card(
             status=status,
             make_default_on_confirm=make_default or not has_default,
             created_at=now,
-            **(address.columns() if address else {}),
+            **(address.columns() if address else {}),  # type: ignore[arg-type]
         )
         if status is PaymentMethodStatus.ACTIVE and (make_default or not has_default):
             await set_default(account.id, pm.id)
@@ -190,7 +190,7 @@ async def confirm_payment_method(
 ) -> tuple[PaymentMethod, NextAction | None]:
     """Finish a card that needed 3-D Secure, once the provider says the setup succeeded."""
     pm = await scoped_payment_method(principal, pm_id)
-    account = await Account.get(id=pm.account_id)  # type: ignore[attr-defined]
+    account = await Account.get(id=pm.account_id)
     check_billing_change(principal, account)
     if pm.status is not PaymentMethodStatus.REQUIRES_ACTION or pm.setup_intent_id is None:
         return pm, None

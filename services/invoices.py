@@ -95,7 +95,7 @@ async def issue_invoice(invoice: Invoice, now: datetime, *, due_in: timedelta) -
         draft = await Invoice.select_for_update().get(id=invoice.id)
         if draft.status is not InvoiceStatus.DRAFT:
             return draft
-        account = await Account.get(id=draft.account_id)  # type: ignore[attr-defined]
+        account = await Account.get(id=draft.account_id)
         draft.number = await next_invoice_number(now.year)
         draft.billing_snapshot = billing_snapshot(account)
         draft.status = InvoiceStatus.OPEN

@@ -77,7 +77,7 @@ async def has_billing_plan(account_id: int) -> bool:
 
 async def make_default(ctx: ServiceContext, principal: Principal, pm_id: int) -> Account:
     pm = await scoped_payment_method(principal, pm_id)
-    account = await Account.get(id=pm.account_id)  # type: ignore[attr-defined]
+    account = await Account.get(id=pm.account_id)
     check_billing_change(principal, account)
     if not is_usable(pm, ctx.clock.now()):
         raise PaymentMethodNotUsable(field="paymentMethodId")
@@ -95,7 +95,7 @@ async def delete_payment_method(
 ) -> tuple[int, Account]:
     """Soft-delete a card under the tier rules, then detach it at the provider."""
     pm = await scoped_payment_method(principal, pm_id)
-    account = await Account.get(id=pm.account_id)  # type: ignore[attr-defined]
+    account = await Account.get(id=pm.account_id)
     check_billing_change(principal, account)
     now = ctx.clock.now()
     async with in_transaction():

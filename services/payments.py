@@ -58,7 +58,7 @@ async def pay_invoice(
     idempotency_key: str | None = None,
 ) -> tuple[Invoice, Payment]:
     invoice = await scoped_invoice(principal, invoice_id)
-    account = await Account.get(id=invoice.account_id)  # type: ignore[attr-defined]
+    account = await Account.get(id=invoice.account_id)
     check_billing_change(principal, account)
     fingerprint = hashlib.sha256(f"{invoice.id}:{payment_method_id or ''}".encode()).hexdigest()
     if idempotency_key is not None:
@@ -116,7 +116,7 @@ async def charge_claimed(
             idempotency_key=payment.provider_idempotency_key,
             off_session=payment.off_session,
             metadata={
-                "invoice_id": str(payment.invoice_id),  # type: ignore[attr-defined]
+                "invoice_id": str(payment.invoice_id),
                 "payment_id": str(payment.id),
             },
         )
@@ -144,7 +144,7 @@ async def confirm_payment(
 ) -> tuple[Invoice, Payment]:
     """After 3-D Secure in the browser: ask the provider how the payment ended."""
     payment = await scoped_payment(principal, payment_id)
-    account = await Account.get(id=payment.account_id)  # type: ignore[attr-defined]
+    account = await Account.get(id=payment.account_id)
     check_billing_change(principal, account)
     if payment.status in (PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING):
         assert payment.provider_payment_id is not None
@@ -154,7 +154,7 @@ async def confirm_payment(
         raise PaymentInProgress("This payment has not reached the provider yet; try again shortly.")
     if payment.status is PaymentStatus.FAILED:
         raise PaymentDeclined(payment)
-    invoice = await Invoice.get(id=payment.invoice_id)  # type: ignore[attr-defined]
+    invoice = await Invoice.get(id=payment.invoice_id)
     return invoice, payment
 
 
@@ -213,8 +213,8 @@ async def _release_stale_claim(ctx: ServiceContext, invoice: Invoice) -> None:
         active.status is PaymentStatus.PENDING
         and ctx.clock.now() - active.updated_at > STALE_PENDING_AFTER
     ):
-        pm = await PaymentMethod.get(id=active.payment_method_id)  # type: ignore[attr-defined]
-        account = await Account.get(id=active.account_id)  # type: ignore[attr-defined]
+        pm = await PaymentMethod.get(id=active.payment_method_id)
+        account = await Account.get(id=active.account_id)
         try:
             await charge_claimed(ctx, active, pm, account)
         except PaymentDeclined:
@@ -243,5 +243,5 @@ async def _replay(first: Payment, fingerprint: str) -> tuple[Invoice, Payment]:
         raise IdempotencyConflict(field="idempotencyKey")
     if first.status is PaymentStatus.FAILED:
         raise PaymentDeclined(first)
-    invoice = await Invoice.get(id=first.invoice_id)  # type: ignore[attr-defined]
+    invoice = await Invoice.get(id=first.invoice_id)
     return invoice, first

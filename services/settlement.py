@@ -59,7 +59,7 @@ async def apply_charge_result(
             provider_payment_id=result.payment_intent_id,
         )
     await payment.refresh_from_db()
-    invoice = await Invoice.get(id=payment.invoice_id)  # type: ignore[attr-defined]
+    invoice = await Invoice.get(id=payment.invoice_id)
     return payment, invoice
 
 
@@ -86,7 +86,7 @@ async def record_failure(
         if changed:
             await Invoice.filter(
                 id=payment.invoice_id,
-                active_payment_id=payment.id,  # type: ignore[attr-defined]
+                active_payment_id=payment.id,
             ).update(active_payment_id=None)
 
 
@@ -106,7 +106,7 @@ async def _record_success(payment: Payment, result: ChargeResult, now: datetime)
         if not changed:
             return
         invoice = await Invoice.select_for_update().get(
-            id=payment.invoice_id  # type: ignore[attr-defined]
+            id=payment.invoice_id
         )
         invoice.amount_paid += payment.amount
         if invoice.active_payment_id == payment.id:
@@ -115,8 +115,8 @@ async def _record_success(payment: Payment, result: ChargeResult, now: datetime)
             invoice.status = InvoiceStatus.PAID
             invoice.paid_at = now
         await invoice.save(update_fields=["amount_paid", "active_payment_id", "status", "paid_at"])
-        if invoice.status is InvoiceStatus.PAID and invoice.subscription_id:  # type: ignore[attr-defined]
-            await _restore_subscription(invoice.subscription_id)  # type: ignore[attr-defined]
+        if invoice.status is InvoiceStatus.PAID and invoice.subscription_id:
+            await _restore_subscription(invoice.subscription_id)
 
 
 async def _restore_subscription(subscription_id: int) -> None:

@@ -72,7 +72,7 @@ class Payment(Node):
 
     @strawberry.field
     async def payment_method(self, info: Info) -> PaymentMethod | None:
-        pm_id = self.model.payment_method_id  # type: ignore[attr-defined]
+        pm_id = self.model.payment_method_id
         if pm_id is None:
             return None
         pm = await info.context.loaders.payment_method_by_id.load(pm_id)
@@ -132,7 +132,7 @@ class Invoice(Node):
         if self.model.billing_snapshot is not None:
             return BillingInfo.from_value(snapshot_to_info(self.model.billing_snapshot))
         # A draft has no snapshot yet: it shows the account's current info.
-        account = await info.context.loaders.account_by_id.load(self.model.account_id)  # type: ignore[attr-defined]
+        account = await info.context.loaders.account_by_id.load(self.model.account_id)
         assert account is not None
         return BillingInfo.from_value(billing_info_of(account))
 
@@ -141,14 +141,14 @@ class Invoice(Node):
         signer = info.context.documents
         if signer is None or self.model.status is InvoiceStatusModel.DRAFT:
             return None
-        return signer.invoice_url(self.model.id)  # type: ignore[attr-defined, no-any-return]
+        return signer.invoice_url(self.model.id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Signed, expiring link to the receipt PDF; null unless paid.")
     def receipt_url(self, info: Info) -> str | None:
         signer = info.context.documents
         if signer is None or self.model.status is not InvoiceStatusModel.PAID:
             return None
-        return signer.receipt_url(self.model.id)  # type: ignore[attr-defined, no-any-return]
+        return signer.receipt_url(self.model.id)  # type: ignore[no-any-return]
 
 
 @strawberry.type

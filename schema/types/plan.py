@@ -57,7 +57,7 @@ class Subscription(Node):
         )
 
     async def _plan(self, info: Info) -> PlanModel:
-        plan = await info.context.loaders.plan_by_id.load(self.model.plan_id)  # type: ignore[attr-defined]
+        plan = await info.context.loaders.plan_by_id.load(self.model.plan_id)
         assert plan is not None
         return plan
 
