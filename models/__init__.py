@@ -15,7 +15,9 @@ from models.enums import (
     PlanTier,
     SubscriptionStatus,
 )
+from models.documents import Document
 from models.invoices import Invoice, InvoiceLine, InvoiceSequence, Payment
+from models.notifications import OutboxMessage, WebhookEvent
 from models.payment_methods import PaymentMethod
 
 MODEL_MODULES = [
@@ -23,6 +25,8 @@ MODEL_MODULES = [
     "models.catalog",
     "models.payment_methods",
     "models.invoices",
+    "models.documents",
+    "models.notifications",
 ]
 
 __all__ = [
@@ -32,10 +36,12 @@ __all__ = [
     "ApiKeyRole",
     "BillingInterval",
     "CardFunding",
+    "Document",
     "Invoice",
     "InvoiceLine",
     "InvoiceSequence",
     "InvoiceStatus",
+    "OutboxMessage",
     "PartnerAccess",
     "Payment",
     "PaymentMethod",
@@ -45,4 +51,5 @@ __all__ = [
     "PlanTier",
     "Subscription",
     "SubscriptionStatus",
+    "WebhookEvent",
 ]

@@ -41,6 +41,11 @@ class Invoice(Model):
     amount_paid = fields.BigIntField(default=0)
     billing_snapshot: dict[str, Any] | None = fields.JSONField(null=True)
     active_payment_id = fields.IntField(null=True)
+    # Collection by the worker (renewals and dunning retries).
+    auto_collect = fields.BooleanField(default=False)
+    next_attempt_at = fields.DatetimeField(null=True, db_index=True)
+    collection_attempts = fields.IntField(default=0)
+    first_failed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -99,6 +104,7 @@ class Payment(Model):
     failure_code = fields.CharField(max_length=64, null=True)
     failure_message = fields.CharField(max_length=500, null=True)
     next_action: dict[str, Any] | None = fields.JSONField(null=True)
+    amount_refunded = fields.BigIntField(default=0)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
     settled_at = fields.DatetimeField(null=True)

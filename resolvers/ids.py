@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from services.errors import InvalidInput, NotFound
+
+#: Primary keys are positive 32-bit integers (Tortoise IntField): anything else in an
+#: ID was not made by us, and must not reach the database (SQLite and asyncpg raise
+#: on integers out of range, which would surface as an unexpected error).
+MAX_PK = 2**31 - 1
+_PK = re.compile(r"[1-9][0-9]{0,9}")
 
 
 def to_global_id(type_name: str, pk: int) -> str:
@@ -16,9 +23,11 @@ def from_global_id(global_id: str) -> tuple[str, int]:
     """Split an ID; raise InvalidInput when it is not one of ours."""
     try:
         type_name, _, raw = base64.b64decode(global_id.encode(), validate=True).decode().partition(":")
-        return type_name, int(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("Malformed ID.") from exc
+    if not _PK.fullmatch(raw) or int(raw) > MAX_PK:
+        raise InvalidInput("Malformed ID.")
+    return type_name, int(raw)
 
 
 def decode_id(global_id: str, expected: str, *, field: str) -> int:

@@ -74,7 +74,7 @@ def clean_tax_id(value: str, country: str | None) -> str:
             ) from exc
         # stdnum's compact form drops the country prefix, but an EU VAT number on an
         # invoice must carry it (Greece's is EL): DE136695976, not 136695976.
-        if country.lower() in MEMBER_STATES:
+        if country and country.lower() in MEMBER_STATES:
             number = ("EL" if country.upper() == "GR" else country.upper()) + number
         return number
     if not _GENERIC_TAX_ID.match(compact):

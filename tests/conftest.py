@@ -29,6 +29,9 @@ from services.provider.stripe import StripeProvider
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 _TABLES = [
+    "document",
+    "outbox_message",
+    "webhook_event",
     "partner_access",
     "api_key",
     "payment",

@@ -295,7 +295,10 @@ async def test_node_round_trip_for_every_node_type(
         assert body == {"data": {"node": {"__typename": type_name, "id": gid(type_name, pk)}}}
 
 
-@pytest.mark.parametrize("bad_id", ["garbage", "", gid("Nope", 1), gid("Invoice", 999_999)])
+@pytest.mark.parametrize(
+    "bad_id",
+    ["garbage", "", gid("Nope", 1), gid("Invoice", 999_999), gid("Invoice", 2**63), gid("Plan", 2**31), gid("Account", 0)],
+)
 async def test_node_with_unknown_id_is_null(client: httpx.AsyncClient, db: str, bad_id: str) -> None:
     key = await api_key(await make_account())
 

@@ -376,6 +376,9 @@ async def test_enterprise_card_mutations_refused_but_reads_work(
         ("", "InvalidInputError", "INVALID_INPUT"),
         (gid("Invoice", 1), "NotFoundError", "NOT_FOUND"),
         (gid("PaymentMethod", 999_999), "NotFoundError", "NOT_FOUND"),
+        (gid("PaymentMethod", 2**63), "InvalidInputError", "INVALID_INPUT"),
+        (gid("PaymentMethod", 2**31), "InvalidInputError", "INVALID_INPUT"),
+        (gid("PaymentMethod", -1), "InvalidInputError", "INVALID_INPUT"),
     ],
 )
 @pytest.mark.parametrize(

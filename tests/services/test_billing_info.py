@@ -74,6 +74,25 @@ async def test_tax_id_is_checked_against_the_new_country(services):
     assert (row.address_country, row.tax_id) == ("US", "12-3456789")
 
 
+@pytest.mark.parametrize(
+    ("country", "given", "stored"),
+    [
+        ("DE", "DE 136 695 976", "DE136695976"),
+        ("DE", "136695976", "DE136695976"),
+        ("GR", "EL094259216", "EL094259216"),
+        ("AT", "ATU13585627", "ATU13585627"),
+    ],
+)
+async def test_eu_vat_is_stored_with_its_country_prefix(services, country, given, stored):
+    account = await make_account()
+
+    await update_billing_info(
+        admin_of(account), account.id, address=Address(country=country), tax_id=given
+    )
+
+    assert (await Account.get(id=account.id)).tax_id == stored
+
+
 async def test_issued_invoices_keep_their_snapshot_and_new_ones_get_the_new_info(services):
     # given an issued invoice with the old billing info
     account = await make_account(name="Alice Ltd")
