@@ -7,7 +7,7 @@ from models.invoices import Invoice
 
 
 class Document(Model):
-    """One stored PDF per (invoice, kind, template version); the unique key is the guard
+    """One stored PDF per (invoice, kind, template version). The unique key is the guard
     that makes concurrent first downloads store it once."""
 
     id = fields.IntField(primary_key=True)

@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
                 ('size', fields.IntField()),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'document', 'app': 'models', 'unique_together': (('invoice', 'kind', 'template_version'),), 'pk_attr': 'id', 'table_description': 'One stored PDF per (invoice, kind, template version); the unique key is the guard'},
+            options={'table': 'document', 'app': 'models', 'unique_together': (('invoice', 'kind', 'template_version'),), 'pk_attr': 'id', 'table_description': 'One stored PDF per (invoice, kind, template version). The unique key is the guard'},
             bases=['Model'],
         ),
         ops.CreateModel(
