@@ -122,7 +122,7 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        *ide_routes(),
+        *(ide_routes() if settings.graphiql_enabled else []),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings

@@ -14,7 +14,7 @@ from models import Plan as PlanModel
 from models import Subscription as SubscriptionModel
 from resolvers.context import Info
 from resolvers.errors import raise_top_level
-from resolvers.ids import from_global_id
+from resolvers.ids import from_global_id, parse_pk
 from schema.types.account import Account
 from schema.types.common import Node, PageInfo
 from schema.types.invoice import Invoice, Payment
@@ -50,9 +50,10 @@ async def viewer_accounts(
     query = AccountModel.filter(id__in=list(account_ids)).order_by("id")
     if after:
         try:
-            query = query.filter(id__gt=int(base64.urlsafe_b64decode(after.encode()).decode()))
-        except (binascii.Error, ValueError, UnicodeDecodeError):
+            after_id = parse_pk(base64.urlsafe_b64decode(after.encode()).decode())
+        except (binascii.Error, ValueError, UnicodeDecodeError, InvalidInput):
             raise_top_level(InvalidInput("Invalid cursor.", field="after"))
+        query = query.filter(id__gt=after_id)
     rows = await query.limit(size + 1)
     page = rows[:size]
     for row in page:

@@ -25,9 +25,14 @@ def from_global_id(global_id: str) -> tuple[str, int]:
         type_name, _, raw = base64.b64decode(global_id.encode(), validate=True).decode().partition(":")
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("Malformed ID.") from exc
+    return type_name, parse_pk(raw)
+
+
+def parse_pk(raw: str) -> int:
+    """A primary key as we write it (in IDs and cursors); InvalidInput otherwise."""
     if not _PK.fullmatch(raw) or int(raw) > MAX_PK:
         raise InvalidInput("Malformed ID.")
-    return type_name, int(raw)
+    return int(raw)
 
 
 def decode_id(global_id: str, expected: str, *, field: str) -> int:

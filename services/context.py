@@ -1,10 +1,11 @@
-"""What every service call needs besides its arguments: the provider and the clock."""
+"""What every service call needs besides its arguments: provider, clock, policy."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.clock import Clock
+from services.policy import BillingPolicy
 from services.provider.base import PaymentProvider
 
 
@@ -12,3 +13,4 @@ from services.provider.base import PaymentProvider
 class ServiceContext:
     provider: PaymentProvider
     clock: Clock
+    policy: BillingPolicy = field(default_factory=BillingPolicy)

@@ -42,9 +42,13 @@ def encode_cursor(invoice: Invoice) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         stamp, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(stamp), int(ident)
+        start, pk = datetime.fromisoformat(stamp), int(ident)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("Invalid cursor.", field="after") from exc
+    # Cursors are ours: an aware timestamp and an id that fits the 32-bit key column.
+    if start.tzinfo is None or not 0 < pk < 2**31:
+        raise InvalidInput("Invalid cursor.", field="after")
+    return start, pk
 
 
 async def list_invoices(

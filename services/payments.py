@@ -130,10 +130,11 @@ async def charge_claimed(
             code=exc.code or "provider_rejected",
             message="The payment provider rejected this card; use another card.",
             now=ctx.clock.now(),
+            policy=ctx.policy,
         )
         await payment.refresh_from_db()
         raise PaymentDeclined(payment) from exc
-    payment, invoice = await apply_charge_result(payment, result, ctx.clock.now())
+    payment, invoice = await apply_charge_result(payment, result, ctx.clock.now(), ctx.policy)
     if payment.status is PaymentStatus.FAILED:
         raise PaymentDeclined(payment)
     return invoice, payment
@@ -149,7 +150,7 @@ async def confirm_payment(
     if payment.status in (PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING):
         assert payment.provider_payment_id is not None
         result = await _retrieve(ctx, payment.provider_payment_id)
-        payment, _ = await apply_charge_result(payment, result, ctx.clock.now())
+        payment, _ = await apply_charge_result(payment, result, ctx.clock.now(), ctx.policy)
     elif payment.status is PaymentStatus.PENDING:
         raise PaymentInProgress("This payment has not reached the provider yet; try again shortly.")
     if payment.status is PaymentStatus.FAILED:
@@ -208,7 +209,7 @@ async def _release_stale_claim(ctx: ServiceContext, invoice: Invoice) -> None:
             result = await _retrieve(ctx, active.provider_payment_id)
         except ProviderUnavailableError as exc:
             raise ProviderUnavailable() from exc
-        await apply_charge_result(active, result, ctx.clock.now())
+        await apply_charge_result(active, result, ctx.clock.now(), ctx.policy)
     elif (
         active.status is PaymentStatus.PENDING
         and ctx.clock.now() - active.updated_at > STALE_PENDING_AFTER

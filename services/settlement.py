@@ -2,8 +2,9 @@
 
 Every transition is a conditional UPDATE from an unsettled state, so the API, a
 webhook and the reconciler can report the same outcome concurrently and it is
-applied once. A success pays the invoice and restores a past-due subscription at
-once; a failure releases the invoice's claim so the customer can try again.
+applied once. The subscription change and its email (services/dunning.py) commit in
+the same transaction. A success pays the invoice and restores a past-due
+subscription at once; a failure releases the invoice's claim so it can be paid again.
 """
 
 from __future__ import annotations
@@ -12,40 +13,28 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from models import (
-    Invoice,
-    InvoiceStatus,
-    Payment,
-    PaymentStatus,
-    Subscription,
-    SubscriptionStatus,
-)
+from models import Invoice, InvoiceStatus, Payment, PaymentStatus
 from models.enums import UNSETTLED_PAYMENT_STATUSES
+from services import dunning
 from services.declines import decline_message
+from services.policy import BillingPolicy
 from services.provider.base import ChargeResult
 
-_RESTORABLE = (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID)
+_DEFAULT_POLICY = BillingPolicy()
 
 
 async def apply_charge_result(
-    payment: Payment, result: ChargeResult, now: datetime
+    payment: Payment,
+    result: ChargeResult,
+    now: datetime,
+    policy: BillingPolicy = _DEFAULT_POLICY,
 ) -> tuple[Payment, Invoice]:
-    unsettled = list(UNSETTLED_PAYMENT_STATUSES)
     if result.status == "succeeded":
-        await _record_success(payment, result, now)
+        await _record_success(payment, result, now, policy)
     elif result.status == "requires_action":
-        await Payment.filter(id=payment.id, status__in=unsettled).update(
-            status=PaymentStatus.REQUIRES_ACTION,
-            provider_payment_id=result.payment_intent_id,
-            next_action={
-                "type": "use_stripe_sdk",
-                "client_secret": result.client_secret,
-                "redirect_url": result.redirect_url,
-            },
-            updated_at=now,
-        )
+        await _record_requires_action(payment, result, now, policy)
     elif result.status == "processing":
-        await Payment.filter(id=payment.id, status__in=unsettled).update(
+        await Payment.filter(id=payment.id, status__in=list(UNSETTLED_PAYMENT_STATUSES)).update(
             status=PaymentStatus.PROCESSING,
             provider_payment_id=result.payment_intent_id,
             updated_at=now,
@@ -57,10 +46,32 @@ async def apply_charge_result(
             message=result.failure_message or decline_message(result.failure_code),
             now=now,
             provider_payment_id=result.payment_intent_id,
+            policy=policy,
         )
     await payment.refresh_from_db()
     invoice = await Invoice.get(id=payment.invoice_id)
     return payment, invoice
+
+
+async def _record_requires_action(
+    payment: Payment, result: ChargeResult, now: datetime, policy: BillingPolicy
+) -> None:
+    async with in_transaction():
+        changed = await Payment.filter(
+            id=payment.id, status__in=[PaymentStatus.PENDING, PaymentStatus.PROCESSING]
+        ).update(
+            status=PaymentStatus.REQUIRES_ACTION,
+            provider_payment_id=result.payment_intent_id,
+            next_action={
+                "type": "use_stripe_sdk",
+                "client_secret": result.client_secret,
+                "redirect_url": result.redirect_url,
+            },
+            updated_at=now,
+        )
+        if changed and payment.off_session:
+            invoice = await Invoice.select_for_update().get(id=payment.invoice_id)
+            await dunning.collection_failed(payment, invoice, now, policy, requires_action=True)
 
 
 async def record_failure(
@@ -70,6 +81,7 @@ async def record_failure(
     message: str,
     now: datetime,
     provider_payment_id: str | None = None,
+    policy: BillingPolicy = _DEFAULT_POLICY,
 ) -> None:
     async with in_transaction():
         changed = await Payment.filter(
@@ -83,14 +95,20 @@ async def record_failure(
             settled_at=now,
             updated_at=now,
         )
-        if changed:
-            await Invoice.filter(
-                id=payment.invoice_id,
-                active_payment_id=payment.id,
-            ).update(active_payment_id=None)
+        if not changed:
+            return
+        await Invoice.filter(id=payment.invoice_id, active_payment_id=payment.id).update(
+            active_payment_id=None
+        )
+        if payment.off_session:
+            await payment.refresh_from_db()
+            invoice = await Invoice.select_for_update().get(id=payment.invoice_id)
+            await dunning.collection_failed(payment, invoice, now, policy, requires_action=False)
 
 
-async def _record_success(payment: Payment, result: ChargeResult, now: datetime) -> None:
+async def _record_success(
+    payment: Payment, result: ChargeResult, now: datetime, policy: BillingPolicy
+) -> None:
     async with in_transaction():
         changed = await Payment.filter(
             id=payment.id, status__in=list(UNSETTLED_PAYMENT_STATUSES)
@@ -105,9 +123,7 @@ async def _record_success(payment: Payment, result: ChargeResult, now: datetime)
         )
         if not changed:
             return
-        invoice = await Invoice.select_for_update().get(
-            id=payment.invoice_id
-        )
+        invoice = await Invoice.select_for_update().get(id=payment.invoice_id)
         invoice.amount_paid += payment.amount
         if invoice.active_payment_id == payment.id:
             invoice.active_payment_id = None
@@ -115,16 +131,5 @@ async def _record_success(payment: Payment, result: ChargeResult, now: datetime)
             invoice.status = InvoiceStatus.PAID
             invoice.paid_at = now
         await invoice.save(update_fields=["amount_paid", "active_payment_id", "status", "paid_at"])
-        if invoice.status is InvoiceStatus.PAID and invoice.subscription_id:
-            await _restore_subscription(invoice.subscription_id)
-
-
-async def _restore_subscription(subscription_id: int) -> None:
-    """Past due turns ACTIVE as soon as nothing it owes is left open."""
-    still_open = await Invoice.filter(
-        subscription_id=subscription_id, status=InvoiceStatus.OPEN
-    ).exists()
-    if not still_open:
-        await Subscription.filter(id=subscription_id, status__in=list(_RESTORABLE)).update(
-            status=SubscriptionStatus.ACTIVE, past_due_since=None
-        )
+        if invoice.status is InvoiceStatus.PAID:
+            await dunning.payment_succeeded(payment, invoice, now, policy)

@@ -326,3 +326,15 @@ async def test_mutation_on_another_accounts_record_is_not_found(
         assert body["data"][mutation]["__typename"] == "NotFoundError", (mutation, body)
     assert provider.calls == []
     assert await db_state() == before
+
+
+@pytest.mark.parametrize("after", ["MTg0NDY3NDQwNzM3MDk1NTE2MTY=", "LTE=", "%%%"])
+async def test_tampered_account_cursor_is_invalid_input(
+    client: httpx.AsyncClient, db: str, after: str
+) -> None:
+    _, _, key = await _partner_setup()
+
+    body = await gql(client, PARTNER_QUERY, {"after": after}, key=key)
+
+    assert body["data"] is None
+    assert [e["extensions"] for e in body["errors"]] == [{"code": "INVALID_INPUT", "field": "after"}]

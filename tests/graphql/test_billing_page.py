@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import httpx
@@ -330,3 +331,44 @@ async def test_payment_provider_config(
     assert config["publishableKey"].startswith("pk_")
     assert config["jsUrl"] == sandbox.js_url
     assert config["name"]
+
+
+def _cursor(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        _cursor("not a date|1"),
+        _cursor(f"{NOW.isoformat()}|x"),
+        pytest.param(
+            _cursor(f"{NOW.isoformat()}|{2**63}"),
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="services.invoices._decode_cursor lets an out-of-range id reach the "
+                "database: OverflowError, a masked 500",
+            ),
+        ),
+        pytest.param(
+            _cursor("2026-11-22T12:00:00|1"),
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="services.invoices._decode_cursor accepts a naive datetime "
+                "(Tortoise RuntimeWarning, silently read as UTC)",
+            ),
+        ),
+    ],
+)
+async def test_tampered_invoice_cursor_is_invalid_input(
+    client: httpx.AsyncClient, db: str, after: str
+) -> None:
+    account = await make_account()
+    await _history(account, 2)
+    key = await api_key(account)
+
+    body = await gql(client, INVOICES, {"after": after}, key=key)
+
+    assert [e.get("extensions") for e in body.get("errors", [])] == [
+        {"code": "INVALID_INPUT", "field": "after"}
+    ], body

@@ -322,3 +322,26 @@ async def test_bad_invoice_ids_are_error_members(
     assert (wrong_type["__typename"], wrong_type["field"]) == ("NotFoundError", "invoiceId")
     assert (missing["__typename"], missing["field"]) == ("NotFoundError", "invoiceId")
     assert provider.calls == []
+
+
+async def test_failed_3ds_challenge_is_declined_and_invoice_stays_payable(
+    client: httpx.AsyncClient, sandbox: Sandbox, services: ServiceContext
+) -> None:
+    # given a payment waiting for 3-D Secure
+    account, invoice, key = await _billed(services, sandbox, card=None)
+    await _add_verified_3ds_card(services, sandbox, account)
+    started = await _pay(client, key, invoiceId=gid("Invoice", invoice.id))
+    payment_id = started["payment"]["id"]
+    secret = started["payment"]["nextAction"]["clientSecret"]
+
+    # when the cardholder fails the challenge and the page confirms
+    await authenticate_payment(sandbox, secret.split("_secret_")[0], secret, success=False)
+    body = await gql(client, CONFIRM_PAYMENT, {"paymentId": payment_id}, key=key)
+
+    # then the attempt is a recorded decline and the invoice is open for another try
+    result = body["data"]["confirmPayment"]
+    assert result["__typename"] == "PaymentDeclinedError", result
+    assert result["payment"]["id"] == payment_id
+    assert result["payment"]["status"] == "FAILED"
+    stored = await Invoice.get(id=invoice.id)
+    assert (stored.status, stored.active_payment_id) == (InvoiceStatus.OPEN, None)

@@ -29,9 +29,9 @@ async def refused(
 ) -> AsyncIterator[pytest.ExceptionInfo[BillingError]]:
     """Expect `error` from the block, no provider call (unless allowed) and no row changed.
 
-        async with refused(provider, NotFound) as info:
-            await make_default(...)
-        assert info.value.field == "paymentMethodId"
+    async with refused(provider, NotFound) as info:
+        await make_default(...)
+    assert info.value.field == "paymentMethodId"
     """
     before = await db_rows()
     provider.reset()

@@ -183,9 +183,7 @@ async def test_setup_first_with_3ds_done_in_the_browser_is_active(services, sand
     assert pm.last4 == THREE_DS_CARD[-4:]
 
 
-async def test_setup_first_with_3ds_finished_later_attaches_the_card(
-    services, sandbox, provider
-):
+async def test_setup_first_with_3ds_finished_later_attaches_the_card(services, sandbox, provider):
     # given a setup-first card whose 3-D Secure the browser had not finished when added
     account = await make_account()
     started = await start_setup(services, admin_of(account), account.id)
@@ -254,9 +252,7 @@ async def test_refused_card_is_declined_and_not_stored(services, sandbox, provid
 @pytest.mark.parametrize(
     "token", ["", "tok_visa", "pm_", "pm_!!!!", "seti_ab", "pm_" + "x" * 200, "4242424242424242"]
 )
-async def test_malformed_token_is_invalid_input_without_a_provider_call(
-    services, provider, token
-):
+async def test_malformed_token_is_invalid_input_without_a_provider_call(services, provider, token):
     account = await make_account()
 
     async with refused(provider, InvalidInput) as info:

@@ -262,7 +262,9 @@ async def test_delete_twice_is_not_found_the_second_time(services, sandbox, prov
 # -- who may change cards -----------------------------------------------------------------
 
 
-async def _account_with_two_cards(services, sandbox) -> tuple[Account, PaymentMethod, PaymentMethod]:
+async def _account_with_two_cards(
+    services, sandbox
+) -> tuple[Account, PaymentMethod, PaymentMethod]:
     account = await make_account(tier=PlanTier.PLUS)
     default = await add_card(services, sandbox, account)
     spare = await add_card(services, sandbox, account)
@@ -305,7 +307,7 @@ async def test_viewer_may_not_change_cards(services, sandbox, provider, mutation
 async def test_viewer_of_another_account_gets_not_found_not_permission_denied(
     services, sandbox, provider
 ):
-    account, _, spare = await _account_with_two_cards(services, sandbox)
+    _, _, spare = await _account_with_two_cards(services, sandbox)
     stranger = await make_account("stranger@example.test")
 
     async with refused(provider, NotFound):

@@ -9,12 +9,12 @@ from models import (
     Invoice,
     InvoiceStatus,
     Payment,
+    PaymentMethod,
     PaymentStatus,
     PlanTier,
     Subscription,
     SubscriptionStatus,
 )
-from services.card_setup import confirm_payment_method
 from services.errors import (
     IdempotencyConflict,
     InvoiceNotPayable,
@@ -27,7 +27,7 @@ from services.errors import (
     ProviderUnavailable,
     SelfServiceUnavailable,
 )
-from services.payments import STALE_PENDING_AFTER, confirm_payment, pay_invoice
+from services.payments import STALE_PENDING_AFTER, pay_invoice
 from services.provider.base import ProviderUnavailableError
 from services.subscriptions import paid_features_enabled
 from tests.factories import (
@@ -40,18 +40,9 @@ from tests.factories import (
     subscribe,
     viewer_of,
 )
-from tests.sandbox_browser import authenticate_payment, complete_setup_3ds
 from tests.services.helpers import refused
 
 OTHER_3DS_CARD = "4000002500003155"
-
-
-async def _verified_3ds_card(services, sandbox, account, number=THREE_DS_CARD, **kwargs):
-    """A 3-D Secure card whose setup challenge was passed: ACTIVE, yet every charge asks again."""
-    pm = await add_card(services, sandbox, account, number, **kwargs)
-    await complete_setup_3ds(sandbox, pm.setup_intent_id, pm.setup_client_secret)
-    pm, _ = await confirm_payment_method(services, admin_of(account), pm.id)
-    return pm
 
 
 # -- the money path -----------------------------------------------------------------------
@@ -160,6 +151,18 @@ async def test_paying_with_a_card_waiting_for_3ds_is_refused(services, sandbox, 
         await pay_invoice(services, admin_of(account), invoice.id, payment_method_id=pending.id)
 
 
+async def test_paying_with_an_expired_default_card_is_refused(services, sandbox, provider, clock):
+    account = await make_account()
+    card = await add_card(services, sandbox, account)
+    await PaymentMethod.filter(id=card.id).update(exp_year=clock.now().year - 1)
+    invoice = await make_invoice(account)
+
+    async with refused(provider, PaymentMethodNotUsable) as info:
+        await pay_invoice(services, admin_of(account), invoice.id)
+
+    assert info.value.field == "paymentMethodId"
+
+
 async def test_enterprise_cannot_pay_online(services, sandbox, provider):
     account = await make_account()
     await add_card(services, sandbox, account)
@@ -208,90 +211,6 @@ async def test_declined_charge_is_recorded_and_the_invoice_stays_payable(
     assert payment.status is PaymentStatus.SUCCEEDED and payment.payment_method_id == good.id
     assert paid.status is InvoiceStatus.PAID
     assert await Payment.filter(invoice_id=invoice.id).count() == 2
-
-
-# -- 3-D Secure ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("number", [THREE_DS_CARD, OTHER_3DS_CARD])
-async def test_3ds_payment_needs_action_then_succeeds(services, sandbox, provider, number):
-    account = await make_account()
-    await _verified_3ds_card(services, sandbox, account, number)
-    invoice = await make_invoice(account)
-
-    # when paying, then the bank asks for 3-D Secure and the invoice waits
-    _, payment = await pay_invoice(services, admin_of(account), invoice.id)
-    assert payment.status is PaymentStatus.REQUIRES_ACTION
-    secret = payment.next_action["client_secret"]
-    assert secret.startswith(f"{payment.provider_payment_id}_secret_")
-    waiting = await Invoice.get(id=invoice.id)
-    assert waiting.status is InvoiceStatus.OPEN and waiting.active_payment_id == payment.id
-
-    # when the cardholder passes the challenge and the page confirms
-    await authenticate_payment(sandbox, payment.provider_payment_id, secret, success=True)
-    provider.reset()
-    paid, done = await confirm_payment(services, admin_of(account), payment.id)
-
-    # then the payment succeeded, the invoice is paid, nothing was charged anew
-    assert done.id == payment.id and done.status is PaymentStatus.SUCCEEDED
-    assert done.next_action is None
-    assert paid.status is InvoiceStatus.PAID and paid.amount_paid == paid.total
-    assert provider.names() == ["retrieve_charge"]
-
-
-async def test_failed_3ds_challenge_is_a_decline(services, sandbox):
-    account = await make_account()
-    await _verified_3ds_card(services, sandbox, account)
-    invoice = await make_invoice(account)
-    _, payment = await pay_invoice(services, admin_of(account), invoice.id)
-    secret = payment.next_action["client_secret"]
-
-    await authenticate_payment(sandbox, payment.provider_payment_id, secret, success=False)
-    with pytest.raises(PaymentDeclined) as info:
-        await confirm_payment(services, admin_of(account), payment.id)
-
-    assert info.value.payment.id == payment.id
-    assert info.value.payment.status is PaymentStatus.FAILED
-    assert info.value.payment.failure_code == "payment_intent_authentication_failure"
-    invoice = await Invoice.get(id=invoice.id)
-    assert invoice.status is InvoiceStatus.OPEN and invoice.active_payment_id is None
-
-
-async def test_confirm_before_the_challenge_still_requires_action(services, sandbox):
-    account = await make_account()
-    await _verified_3ds_card(services, sandbox, account)
-    invoice = await make_invoice(account)
-    _, payment = await pay_invoice(services, admin_of(account), invoice.id)
-
-    invoice_after, again = await confirm_payment(services, admin_of(account), payment.id)
-
-    assert again.status is PaymentStatus.REQUIRES_ACTION
-    assert invoice_after.status is InvoiceStatus.OPEN
-
-
-async def test_abandoned_3ds_attempt_is_canceled_when_paying_with_another_card(
-    services, sandbox, provider
-):
-    account = await make_account()
-    await _verified_3ds_card(services, sandbox, account)
-    other = await add_card(services, sandbox, account)
-    invoice = await make_invoice(account)
-    _, abandoned = await pay_invoice(services, admin_of(account), invoice.id)
-    assert abandoned.status is PaymentStatus.REQUIRES_ACTION
-    provider.reset()
-
-    paid, payment = await pay_invoice(
-        services, admin_of(account), invoice.id, payment_method_id=other.id
-    )
-
-    assert payment.status is PaymentStatus.SUCCEEDED and paid.status is InvoiceStatus.PAID
-    assert provider.names() == ["cancel_charge", "charge"]
-    assert provider.calls_to("cancel_charge") == [
-        {"payment_intent_id": abandoned.provider_payment_id}
-    ]
-    old = await Payment.get(id=abandoned.id)
-    assert old.status is PaymentStatus.FAILED and old.failure_code == "canceled"
-    assert paid.amount_paid == paid.total  # paid once, not twice
 
 
 # -- dunning ------------------------------------------------------------------------------
@@ -350,7 +269,10 @@ async def test_same_idempotency_key_with_another_card_is_a_conflict(services, sa
 
     async with refused(provider, IdempotencyConflict) as info:
         await pay_invoice(
-            services, admin_of(account), invoice.id, payment_method_id=other.id,
+            services,
+            admin_of(account),
+            invoice.id,
+            payment_method_id=other.id,
             idempotency_key="k-1",
         )
 

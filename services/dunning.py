@@ -1,0 +1,140 @@
+"""What a charge outcome means for the subscription and the customer's inbox.
+
+Called inside settlement's transactions, so the state change and its email commit
+together. Only collection attempts by the worker (off-session) move the dunning
+schedule; a customer paying from the portal sees the outcome on screen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_date
+
+from models import (
+    Account,
+    Invoice,
+    Payment,
+    PaymentMethod,
+    Subscription,
+    SubscriptionStatus,
+)
+from services import notifications
+from services.money import Money
+from services.policy import BillingPolicy
+
+_FEATURES_ON = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
+RESTORABLE = (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID)
+
+
+async def _card_label(payment: Payment) -> str:
+    if payment.payment_method_id is None:
+        return "card"
+    pm = await PaymentMethod.get_or_none(id=payment.payment_method_id)
+    return f"{pm.brand.title()} card ending {pm.last4}" if pm else "card"
+
+
+def _amount(payment: Payment) -> str:
+    return Money(payment.amount, payment.currency).format()
+
+
+async def collection_failed(
+    payment: Payment,
+    invoice: Invoice,
+    now: datetime,
+    policy: BillingPolicy,
+    *,
+    requires_action: bool,
+) -> None:
+    """An off-session attempt failed (or needs 3-D Secure): schedule the next retry,
+    turn the subscription past due, or end it once the schedule is exhausted."""
+    first_failed = invoice.first_failed_at or now
+    delay = policy.retry_delay(invoice.collection_attempts)
+    next_attempt = first_failed + delay if delay is not None else None
+    await Invoice.filter(id=invoice.id).update(
+        first_failed_at=first_failed, next_attempt_at=next_attempt
+    )
+    account = await Account.get(id=invoice.account_id)
+    sub = (
+        await Subscription.get_or_none(id=invoice.subscription_id)
+        if invoice.subscription_id
+        else None
+    )
+    common = {
+        "amount": _amount(payment),
+        "invoice_number": invoice.number or "",
+        "portal_url": policy.portal_url,
+    }
+    if next_attempt is None and sub is not None:
+        await Subscription.filter(id=sub.id).exclude(status=SubscriptionStatus.CANCELED).update(
+            status=policy.final_status,
+            past_due_since=sub.past_due_since or now,
+            canceled_at=now if policy.final_status is SubscriptionStatus.CANCELED else None,
+        )
+        await notifications.enqueue(
+            template="subscription_ended",
+            account=account,
+            dedupe_key=f"subscription-ended:{invoice.id}",
+            context={**common, "canceled": policy.final_status is SubscriptionStatus.CANCELED},
+            now=now,
+        )
+        return
+    if sub is not None:
+        await Subscription.filter(id=sub.id, status__in=list(_FEATURES_ON)).update(
+            status=SubscriptionStatus.PAST_DUE, past_due_since=now
+        )
+    if requires_action:
+        await notifications.enqueue(
+            template="authentication_required",
+            account=account,
+            dedupe_key=f"authentication-required:{payment.id}",
+            context=common,
+            now=now,
+        )
+        return
+    await notifications.enqueue(
+        template="payment_failed",
+        account=account,
+        dedupe_key=f"payment-failed:{payment.id}",
+        context={
+            **common,
+            "card": await _card_label(payment),
+            "reason": payment.failure_message or "The card was declined.",
+            "next_retry_date": format_date(next_attempt, format="medium", locale="en_US")
+            if next_attempt
+            else None,
+        },
+        now=now,
+    )
+
+
+async def payment_succeeded(
+    payment: Payment, invoice: Invoice, now: datetime, policy: BillingPolicy
+) -> None:
+    """The invoice is paid: restore the subscription at once and send the receipt."""
+    restored = False
+    await Invoice.filter(id=invoice.id).update(next_attempt_at=None)
+    if invoice.subscription_id:
+        still_open = await Invoice.filter(
+            subscription_id=invoice.subscription_id, status="OPEN"
+        ).exists()
+        if not still_open:
+            restored = bool(
+                await Subscription.filter(
+                    id=invoice.subscription_id, status__in=list(RESTORABLE)
+                ).update(status=SubscriptionStatus.ACTIVE, past_due_since=None)
+            )
+    account = await Account.get(id=invoice.account_id)
+    await notifications.enqueue(
+        template="payment_succeeded",
+        account=account,
+        dedupe_key=f"payment-succeeded:{payment.id}",
+        context={
+            "amount": _amount(payment),
+            "invoice_number": invoice.number or "",
+            "card": await _card_label(payment),
+            "restored": restored,
+            "receipt_url": policy.receipt_url(invoice.id),
+        },
+        now=now,
+    )
