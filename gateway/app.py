@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -23,12 +24,15 @@ from tortoise import connections
 from gateway.db import close_db, init_db
 from gateway.ide import graphiql_html, ide_routes
 from gateway.settings import Settings
+from gateway.webhooks import stripe_webhook
+from models import SubscriptionStatus
 from resolvers.context import Context
 from schema import schema
 from services.auth import authenticate
-from services.clock import SystemClock
+from services.clock import Clock, SystemClock
 from services.context import ServiceContext
 from services.errors import Unauthenticated
+from services.policy import BillingPolicy
 from services.provider.base import ProviderUnavailableError
 from services.provider.stripe import StripeProvider
 
@@ -58,7 +62,7 @@ class BillingGraphQL(GraphQL[Context, None]):
         return HTMLResponse(graphiql_html(request.url.path))
 
 
-def build_services(settings: Settings) -> ServiceContext:
+def build_services(settings: Settings, clock: Clock | None = None) -> ServiceContext:
     provider = StripeProvider(
         api_key=settings.stripe_api_key.get_secret_value(),
         publishable_key=settings.stripe_publishable_key,
@@ -66,7 +70,20 @@ def build_services(settings: Settings) -> ServiceContext:
         js_url=settings.stripe_js_url,
         timeout_s=settings.stripe_timeout_seconds,
     )
-    return ServiceContext(provider=provider, clock=SystemClock())
+    return ServiceContext(
+        provider=provider, clock=clock or SystemClock(), policy=policy_from(settings)
+    )
+
+
+def policy_from(settings: Settings) -> BillingPolicy:
+    return BillingPolicy(
+        retry_days=tuple(settings.dunning_retry_days),
+        final_status=SubscriptionStatus(settings.dunning_final_status),
+        reconcile_after=timedelta(seconds=settings.reconcile_after_seconds),
+        invoice_due_in=timedelta(days=settings.invoice_due_days),
+        portal_url=settings.portal_url or f"{settings.public_url.rstrip('/')}/portal",
+        public_url=settings.public_url,
+    )
 
 
 async def healthz(request: Request) -> Response:
@@ -79,7 +96,7 @@ async def readyz(request: Request) -> Response:
     try:
         await connections.get("default").execute_query("SELECT 1")
         checks["database"] = "ok"
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
+    except Exception:
         checks["database"] = "unavailable"
     try:
         await request.app.state.services.provider.ping()
@@ -87,7 +104,9 @@ async def readyz(request: Request) -> Response:
     except ProviderUnavailableError:
         checks["provider"] = "unavailable"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ready else "unavailable", **checks}, 200 if ready else 503)
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", **checks}, 200 if ready else 503
+    )
 
 
 def create_app(
@@ -96,7 +115,8 @@ def create_app(
     services: ServiceContext | None = None,
     manage_db: bool = True,
 ) -> Starlette:
-    """`services` given: the caller owns the provider; `manage_db` False: the caller inits Tortoise."""
+    """The app. With `services` the caller owns the provider (tests, demo); with
+    `manage_db=False` the caller initialises Tortoise."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -120,6 +140,7 @@ def create_app(
     )
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         *(ide_routes() if settings.graphiql_enabled else []),

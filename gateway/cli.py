@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,7 +59,9 @@ def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
         await db.init_db(settings.database_url)
         try:
             return await create_api_key(
-                account_email=args.account, role=ApiKeyRole(args.role), now=SystemClock().now(),
+                account_email=args.account,
+                role=ApiKeyRole(args.role),
+                now=SystemClock().now(),
                 label=args.label,
             )
         finally:
@@ -127,6 +130,56 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.app import build_services
+    from gateway.worker import run_worker, smtp_config
+
+    async def run() -> None:
+        await db.init_db(settings.database_url)
+        services = build_services(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            if args.once:
+                from gateway.worker import tick
+
+                print(await tick(services, smtp_config(settings)))
+            else:
+                await run_worker(
+                    services, smtp_config(settings), settings.worker_interval_seconds, stop
+                )
+        finally:
+            await services.provider.close()
+            await db.close_db()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from gateway.demo_server import CLOCK_FILE
+    from services.clock import OffsetClock
+
+    if settings.environment == "production":
+        print("error: the clock only moves in the demo; production uses real time", file=sys.stderr)
+        return 2
+    data_dir = Path(args.data_dir)
+    if not (data_dir / "demo-credentials.json").exists():
+        print(f"error: no demo in {data_dir} (run `billing-gateway demo` first)", file=sys.stderr)
+        return 2
+    clock = OffsetClock(data_dir / CLOCK_FILE)
+    if args.action == "advance":
+        now = clock.advance(timedelta(days=args.days, hours=args.hours))
+        print(f"demo clock is now {now:%Y-%m-%d %H:%M} UTC; the worker acts within seconds")
+    else:
+        print(f"demo clock: {clock.now():%Y-%m-%d %H:%M} UTC (offset {clock.offset()})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="billing-gateway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,13 +191,26 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", default="var/demo")
     demo.set_defaults(func=cmd_demo)
 
-    serve = sub.add_parser("serve", help="migrate, then serve the gateway (settings from BILLING_*)")
+    serve = sub.add_parser(
+        "serve", help="migrate, then serve the gateway (settings from BILLING_*)"
+    )
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    worker = sub.add_parser("worker", help="renewals, dunning retries, reconciliation, email")
+    worker.add_argument("--once", action="store_true", help="run one pass and exit")
+    worker.set_defaults(func=cmd_worker)
+
+    clock = sub.add_parser("clock", help="show or move the demo's clock (demo only)")
+    clock.add_argument("action", choices=["advance", "show"])
+    clock.add_argument("--days", type=int, default=0)
+    clock.add_argument("--hours", type=int, default=0)
+    clock.add_argument("--data-dir", default="var/demo")
+    clock.set_defaults(func=cmd_clock)
 
     mk = sub.add_parser("makemigrations", help="write a migration for model changes (developers)")
     mk.add_argument("--name")

@@ -22,9 +22,8 @@ from models import (
     BillingInterval,
     Invoice,
     InvoiceLine,
-    InvoiceStatus,
-    PaymentMethod,
     Payment,
+    PaymentMethod,
     PaymentMethodStatus,
     Plan,
     PlanTier,
@@ -191,7 +190,7 @@ async def _invoice(
     )
     await InvoiceLine.create(
         invoice=invoice,
-        description=f"{plan.name}: {start:%b %d} – {start + timedelta(days=30):%b %d, %Y}",
+        description=f"{plan.name}, {start:%b %d} to {start + timedelta(days=30):%b %d, %Y}",
         quantity=1,
         unit_amount=plan.price_amount,
         amount=plan.price_amount,

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from pathlib import Path
 
+import aiohttp
 import uvicorn
 from pydantic import SecretStr
 
 from gateway import db
 from gateway.app import build_services, create_app
 from gateway.demo import revault_cards, seed_if_absent, write_credentials
+from gateway.demo_mail import start_mailbox
 from gateway.sandbox import start_sandbox
 from gateway.settings import Settings
+from gateway.worker import run_worker, smtp_config
+from services.clock import OffsetClock
+
+CLOCK_FILE = "clock.json"
+DEMO_WORKER_INTERVAL_S = 2.0
 
 log = logging.getLogger("gateway.demo")
 
@@ -44,9 +52,13 @@ async def run_demo(
                 "public_url": f"http://{host}:{port}",
             }
         )
+        mailbox = start_mailbox(data_dir / "mail")
+        settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": mailbox.port})
         await db.migrate(database_url)
         await db.init_db(database_url)
-        services = build_services(settings)
+        services = build_services(settings, clock=OffsetClock(data_dir / CLOCK_FILE))
+        stop = asyncio.Event()
+        worker: asyncio.Task[None] | None = None
         try:
             seeded = await seed_if_absent(services, sandbox.api_base, sandbox.secret_key)
             if not seeded:
@@ -55,17 +67,38 @@ async def run_demo(
             credentials_path = data_dir / "demo-credentials.json"
             credentials = await write_credentials(credentials_path, services.clock.now())
             _print_welcome(host, port, credentials_path, credentials)
+            await _register_webhook(settings, sandbox.api_base, f"http://{host}:{port}")
+            worker = asyncio.create_task(
+                run_worker(services, smtp_config(settings), DEMO_WORKER_INTERVAL_S, stop)
+            )
             app = create_app(settings, services=services, manage_db=False)
             server = uvicorn.Server(
                 uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower())
             )
             await server.serve()
         finally:
+            stop.set()
+            if worker is not None:
+                await worker
+            mailbox.stop()
             await services.provider.close()
             await db.close_db()
     finally:
         sandbox.stop()
     return 0
+
+
+async def _register_webhook(settings: Settings, api_base: str, gateway_url: str) -> None:
+    """Point the sandbox's webhooks at us (localstripe's own config endpoint)."""
+    form = {
+        "url": f"{gateway_url}/webhooks/stripe",
+        "secret": settings.stripe_webhook_secret.get_secret_value(),
+    }
+    auth = aiohttp.BasicAuth(settings.stripe_api_key.get_secret_value(), "")
+    async with aiohttp.ClientSession(auth=auth) as session:
+        async with session.post(f"{api_base}/_config/webhooks/gateway", data=form) as response:
+            if response.status >= 300:
+                log.warning("sandbox refused the webhook endpoint (%s)", response.status)
 
 
 def _print_welcome(host: str, port: int, path: Path, credentials: dict[str, object]) -> None:
@@ -80,7 +113,9 @@ Demo keys are in {path}. In GraphiQL's Headers tab paste, e.g. for plus@demo.tes
   {json.dumps({"Authorization": f"Bearer {plus_admin}"})}
 Accounts: free@demo.test, plus@demo.test, enterprise@demo.test, pastdue@demo.test
 (each has an "admin" and a "viewer" key; "partner" reads all four).
-Ctrl+C stops the gateway and the sandbox.
+Mail the worker sends lands in {path.parent / "mail"} as .eml files.
+Move the demo's clock:  billing-gateway clock advance --days 30 --data-dir {path.parent}
+Ctrl+C stops the gateway, the worker and the sandbox.
 """,
         flush=True,
     )

@@ -27,6 +27,27 @@ class Settings(BaseSettings):
 
     graphiql: bool | None = None  # None: on unless production
 
+    # Provider webhooks (POST /webhooks/stripe): the endpoint's signing secret.
+    stripe_webhook_secret: SecretStr = SecretStr("whsec_development")
+    stripe_webhook_tolerance_seconds: int = 300
+
+    # Dunning and the worker.
+    dunning_retry_days: list[int] = [1, 3, 5, 7]
+    dunning_final_status: Literal["CANCELED", "UNPAID"] = "CANCELED"
+    invoice_due_days: int = 14
+    reconcile_after_seconds: int = 300
+    worker_interval_seconds: float = 5.0
+    portal_url: str | None = None  # default: {public_url}/portal
+
+    # Email (the outbox sender).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    mail_from: str = "Billing <billing@example.test>"
+
     @property
     def graphiql_enabled(self) -> bool:
         if self.graphiql is not None:

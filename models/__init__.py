@@ -5,6 +5,7 @@
 
 from models.accounts import Account, ApiKey, PartnerAccess
 from models.catalog import Plan, Subscription
+from models.documents import Document
 from models.enums import (
     ApiKeyRole,
     BillingInterval,
@@ -15,7 +16,6 @@ from models.enums import (
     PlanTier,
     SubscriptionStatus,
 )
-from models.documents import Document
 from models.invoices import Invoice, InvoiceLine, InvoiceSequence, Payment
 from models.notifications import OutboxMessage, WebhookEvent
 from models.payment_methods import PaymentMethod

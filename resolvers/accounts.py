@@ -59,7 +59,9 @@ async def viewer_accounts(
     for row in page:
         info.context.loaders.account_by_id.prime(row.id, row)
     edges = [
-        AccountEdge(cursor=base64.urlsafe_b64encode(str(a.id).encode()).decode(), node=Account.from_model(a))
+        AccountEdge(
+            cursor=base64.urlsafe_b64encode(str(a.id).encode()).decode(), node=Account.from_model(a)
+        )
         for a in page
     ]
     return AccountConnection(
@@ -97,9 +99,11 @@ async def resolve_node(info: Info, id: str) -> Node | None:
         pay = await PaymentModel.get_or_none(id=pk, account_id__in=visible)
         return None if pay is None else Payment.from_model(pay)
     if type_name == "PaymentMethod":
-        pm = await PaymentMethodModel.filter(id=pk, account_id__in=visible).exclude(
-            status=PaymentMethodStatus.DELETED
-        ).first()
+        pm = (
+            await PaymentMethodModel.filter(id=pk, account_id__in=visible)
+            .exclude(status=PaymentMethodStatus.DELETED)
+            .first()
+        )
         return None if pm is None else PaymentMethod.from_model(pm)
     if type_name == "Subscription":
         sub = await SubscriptionModel.get_or_none(id=pk, account_id__in=visible)

@@ -22,7 +22,9 @@ def to_global_id(type_name: str, pk: int) -> str:
 def from_global_id(global_id: str) -> tuple[str, int]:
     """Split an ID; raise InvalidInput when it is not one of ours."""
     try:
-        type_name, _, raw = base64.b64decode(global_id.encode(), validate=True).decode().partition(":")
+        type_name, _, raw = (
+            base64.b64decode(global_id.encode(), validate=True).decode().partition(":")
+        )
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("Malformed ID.") from exc
     return type_name, parse_pk(raw)

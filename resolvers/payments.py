@@ -17,7 +17,9 @@ async def pay_invoice(info: Info, input: PayInvoiceInput) -> payloads.PayInvoice
 
     async def call(principal: Principal) -> payloads.PayInvoiceSuccess:
         invoice_id = decode_id(input.invoice_id, "Invoice", field="invoiceId")
-        pm_id = decode_optional_id(input.payment_method_id, "PaymentMethod", field="paymentMethodId")
+        pm_id = decode_optional_id(
+            input.payment_method_id, "PaymentMethod", field="paymentMethodId"
+        )
         invoice, payment = await payments.pay_invoice(
             ctx,
             principal,

@@ -211,28 +211,46 @@ async def confirm_payment_method(
             )
         except ProviderUnavailableError as exc:
             raise ProviderUnavailable() from exc
-    async with in_transaction():
-        await lock_account(account.id)
-        current = await PaymentMethod.get(id=pm.id)
-        if current.status is not PaymentMethodStatus.REQUIRES_ACTION:
-            return current, None
-        if result.status == "failed":
-            await PaymentMethod.filter(id=pm.id).update(
-                status=PaymentMethodStatus.DELETED, deleted_at=ctx.clock.now(), is_default=False
-            )
-        else:
-            await PaymentMethod.filter(id=pm.id).update(
-                status=PaymentMethodStatus.ACTIVE, setup_client_secret=None
-            )
-            has_default = await PaymentMethod.filter(
-                account_id=account.id, is_default=True
-            ).exists()
-            if current.make_default_on_confirm or not has_default:
-                await set_default(account.id, pm.id)
+    current = await settle_card_setup(
+        pm.id, succeeded=result.status != "failed", now=ctx.clock.now()
+    )
+    if current.status is not PaymentMethodStatus.DELETED and current.status is not (
+        PaymentMethodStatus.ACTIVE
+    ):
+        return current, _next_action(current)
     if result.status == "failed":
         raise CardDeclined(result.failure_message, decline_code=result.failure_code)
     await pm.refresh_from_db()
     return pm, None
+
+
+async def settle_card_setup(pm_id: int, *, succeeded: bool, now: datetime) -> PaymentMethod:
+    """A REQUIRES_ACTION card's setup ended (confirm call or webhook): apply it once.
+
+    Under the account lock; a card already settled is returned unchanged. A card that
+    becomes ACTIVE is the default if it asked to be or the account has none.
+    """
+    pm = await PaymentMethod.get(id=pm_id)
+    async with in_transaction():
+        await lock_account(pm.account_id)
+        current = await PaymentMethod.get(id=pm_id)
+        if current.status is not PaymentMethodStatus.REQUIRES_ACTION:
+            return current
+        if not succeeded:
+            await PaymentMethod.filter(id=pm_id).update(
+                status=PaymentMethodStatus.DELETED, deleted_at=now, is_default=False
+            )
+        else:
+            await PaymentMethod.filter(id=pm_id).update(
+                status=PaymentMethodStatus.ACTIVE, setup_client_secret=None
+            )
+            has_default = await PaymentMethod.filter(
+                account_id=current.account_id, is_default=True
+            ).exists()
+            if current.make_default_on_confirm or not has_default:
+                await set_default(current.account_id, pm_id)
+        await current.refresh_from_db()
+    return current
 
 
 def _next_action(pm: PaymentMethod) -> NextAction | None:

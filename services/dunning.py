@@ -66,10 +66,14 @@ async def collection_failed(
         "portal_url": policy.portal_url,
     }
     if next_attempt is None and sub is not None:
-        await Subscription.filter(id=sub.id).exclude(status=SubscriptionStatus.CANCELED).update(
-            status=policy.final_status,
-            past_due_since=sub.past_due_since or now,
-            canceled_at=now if policy.final_status is SubscriptionStatus.CANCELED else None,
+        await (
+            Subscription.filter(id=sub.id)
+            .exclude(status=SubscriptionStatus.CANCELED)
+            .update(
+                status=policy.final_status,
+                past_due_since=sub.past_due_since or now,
+                canceled_at=now if policy.final_status is SubscriptionStatus.CANCELED else None,
+            )
         )
         await notifications.enqueue(
             template="subscription_ended",

@@ -75,7 +75,7 @@ async def pay_invoice(
     _check_payable(invoice)
     pm = await _card_for(ctx, account, payment_method_id)
     if invoice.active_payment_id is not None:
-        await _release_stale_claim(ctx, invoice)
+        await release_stale_claim(ctx, invoice)
     now = ctx.clock.now()
     try:
         async with in_transaction():
@@ -192,7 +192,7 @@ async def _card_for(
     return pm
 
 
-async def _release_stale_claim(ctx: ServiceContext, invoice: Invoice) -> None:
+async def release_stale_claim(ctx: ServiceContext, invoice: Invoice) -> None:
     """Free the invoice from an attempt that will not finish by itself.
 
     A 3-D Secure attempt the customer abandoned is canceled at the provider first

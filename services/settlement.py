@@ -100,7 +100,9 @@ async def record_failure(
         await Invoice.filter(id=payment.invoice_id, active_payment_id=payment.id).update(
             active_payment_id=None
         )
-        if payment.off_session:
+        # A canceled attempt is one we abandoned ourselves (3-D Secure never finished
+        # before the next retry); its dunning step was taken when it needed action.
+        if payment.off_session and code != "canceled":
             await payment.refresh_from_db()
             invoice = await Invoice.select_for_update().get(id=payment.invoice_id)
             await dunning.collection_failed(payment, invoice, now, policy, requires_action=False)

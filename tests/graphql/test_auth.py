@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
 from gateway.sandbox import Sandbox
 from models import Account, ApiKeyRole, InvoiceStatus, PlanTier
-from services import payments
 from services.auth import create_partner_key
 from services.context import ServiceContext
 from services.provider.recording import RecordingProvider
 from tests.conftest import NOW
 from tests.factories import (
-    THREE_DS_CARD,
-    add_card,
-    admin_of,
     api_key,
     gql,
     make_account,
     make_invoice,
     subscribe,
 )
-from tests.graphql.helpers import db_state, gid
+from tests.graphql.helpers import ALL_MUTATIONS, billed_account, db_state, gid
 
 VIEWER_QUERY = """
 query {
@@ -57,53 +51,6 @@ query Partner($first: Int, $after: String) {
   }
 }
 """
-
-_ERROR = "__typename ... on UserError { code message field }"
-
-MUTATIONS: dict[str, str] = {
-    "startPaymentMethodSetup": f"""
-        mutation($a: ID) {{ startPaymentMethodSetup(input: {{accountId: $a}}) {{ {_ERROR} }} }}""",
-    "addPaymentMethod": f"""
-        mutation($a: ID) {{
-          addPaymentMethod(input: {{accountId: $a, providerToken: "pm_card_visa"}}) {{ {_ERROR} }}
-        }}""",
-    "confirmPaymentMethod": f"""
-        mutation($pm: ID!) {{
-          confirmPaymentMethod(input: {{paymentMethodId: $pm}}) {{ {_ERROR} }} }}""",
-    "makeDefault": f"""
-        mutation($pm: ID!) {{ makeDefault(input: {{paymentMethodId: $pm}}) {{ {_ERROR} }} }}""",
-    "deletePaymentMethod": f"""
-        mutation($pm: ID!) {{
-          deletePaymentMethod(input: {{paymentMethodId: $pm}}) {{ {_ERROR} }} }}""",
-    "payInvoice": f"""
-        mutation($inv: ID!) {{ payInvoice(input: {{invoiceId: $inv}}) {{ {_ERROR} }} }}""",
-    "confirmPayment": f"""
-        mutation($pay: ID!) {{ confirmPayment(input: {{paymentId: $pay}}) {{ {_ERROR} }} }}""",
-    "updateBillingInfo": f"""
-        mutation($a: ID) {{
-          updateBillingInfo(input: {{accountId: $a, name: "Mallory"}}) {{ {_ERROR} }} }}""",
-}
-
-
-async def _billed_account(
-    services: ServiceContext, sandbox: Sandbox, provider: RecordingProvider
-) -> tuple[Account, dict[str, Any]]:
-    """A PLUS account with a default card, a second card, an open invoice and a 3DS payment."""
-    account = await make_account()
-    sub = await subscribe(account)
-    await add_card(services, sandbox, account)
-    needs_3ds = await add_card(services, sandbox, account, THREE_DS_CARD)
-    invoice = await make_invoice(account, subscription=sub)
-    paid = await make_invoice(account, subscription=sub, period_start=NOW)
-    _, payment = await payments.pay_invoice(services, admin_of(account), paid.id)
-    provider.reset()
-    ids = {
-        "a": gid("Account", account.id),
-        "pm": gid("PaymentMethod", needs_3ds.id),
-        "inv": gid("Invoice", invoice.id),
-        "pay": gid("Payment", payment.id),
-    }
-    return account, ids
 
 
 async def test_no_key_is_a_top_level_unauthenticated_error(client: httpx.AsyncClient) -> None:
@@ -146,7 +93,7 @@ async def test_mutation_without_key_answers_unauthenticated_error(
     before = await db_state()
 
     # when
-    body = await gql(client, MUTATIONS["updateBillingInfo"], {"a": gid("Account", account.id)})
+    body = await gql(client, ALL_MUTATIONS["updateBillingInfo"], {"a": gid("Account", account.id)})
 
     # then
     assert "errors" not in body
@@ -176,7 +123,7 @@ async def test_viewer_key_reads_its_account(client: httpx.AsyncClient, db: str) 
     }
 
 
-@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+@pytest.mark.parametrize("mutation", sorted(ALL_MUTATIONS))
 async def test_viewer_key_is_denied_every_mutation(
     client: httpx.AsyncClient,
     sandbox: Sandbox,
@@ -185,12 +132,12 @@ async def test_viewer_key_is_denied_every_mutation(
     mutation: str,
 ) -> None:
     # given an account with everything a mutation could touch, and a viewer key
-    account, ids = await _billed_account(services, sandbox, provider)
+    account, ids = await billed_account(services, sandbox, provider)
     key = await api_key(account, ApiKeyRole.VIEWER)
     before = await db_state()
 
     # when
-    body = await gql(client, MUTATIONS[mutation], ids, key=key)
+    body = await gql(client, ALL_MUTATIONS[mutation], ids, key=key)
 
     # then
     assert "errors" not in body, body
@@ -214,7 +161,7 @@ async def _partner_setup() -> tuple[list[Account], Account, str]:
 
 async def test_partner_key_reads_several_accounts(client: httpx.AsyncClient, db: str) -> None:
     # given a partner key over two accounts
-    (first, second), _, key = await _partner_setup()
+    _, _, key = await _partner_setup()
 
     # when
     body = await gql(client, PARTNER_QUERY, key=key)
@@ -235,7 +182,7 @@ async def test_partner_key_reads_several_accounts(client: httpx.AsyncClient, db:
 
 
 async def test_partner_key_pages_through_accounts(client: httpx.AsyncClient, db: str) -> None:
-    (first, second), _, key = await _partner_setup()
+    _, _, key = await _partner_setup()
 
     page1 = (await gql(client, PARTNER_QUERY, {"first": 1}, key=key))["data"]["viewer"]["accounts"]
     after = page1["pageInfo"]["endCursor"]
@@ -268,7 +215,7 @@ async def test_partner_key_cannot_mutate(
     (first, _), _, key = await _partner_setup()
     before = await db_state()
 
-    body = await gql(client, MUTATIONS[mutation], {"a": gid("Account", first.id)}, key=key)
+    body = await gql(client, ALL_MUTATIONS[mutation], {"a": gid("Account", first.id)}, key=key)
 
     assert body["data"][mutation]["__typename"] == "PermissionDeniedError"
     assert body["data"][mutation]["code"] == "PERMISSION_DENIED"
@@ -281,7 +228,7 @@ async def test_partner_key_without_account_id_must_name_one(
 ) -> None:
     _, _, key = await _partner_setup()
 
-    body = await gql(client, MUTATIONS["updateBillingInfo"], {"a": None}, key=key)
+    body = await gql(client, ALL_MUTATIONS["updateBillingInfo"], {"a": None}, key=key)
 
     assert body["data"]["updateBillingInfo"] == {
         "__typename": "InvalidInputError",
@@ -312,17 +259,19 @@ async def test_other_accounts_read_as_null(client: httpx.AsyncClient, db: str) -
 
 
 async def test_mutation_on_another_accounts_record_is_not_found(
-    client: httpx.AsyncClient, sandbox: Sandbox, services: ServiceContext,
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    services: ServiceContext,
     provider: RecordingProvider,
 ) -> None:
     # given Bob's billed account and Alice's admin key
-    _, bob_ids = await _billed_account(services, sandbox, provider)
+    _, bob_ids = await billed_account(services, sandbox, provider)
     alice = await make_account("mallory@example.test")
     key = await api_key(alice)
     before = await db_state()
 
     for mutation in ("makeDefault", "deletePaymentMethod", "payInvoice", "confirmPayment"):
-        body = await gql(client, MUTATIONS[mutation], bob_ids, key=key)
+        body = await gql(client, ALL_MUTATIONS[mutation], bob_ids, key=key)
         assert body["data"][mutation]["__typename"] == "NotFoundError", (mutation, body)
     assert provider.calls == []
     assert await db_state() == before
@@ -337,4 +286,6 @@ async def test_tampered_account_cursor_is_invalid_input(
     body = await gql(client, PARTNER_QUERY, {"after": after}, key=key)
 
     assert body["data"] is None
-    assert [e["extensions"] for e in body["errors"]] == [{"code": "INVALID_INPUT", "field": "after"}]
+    assert [e["extensions"] for e in body["errors"]] == [
+        {"code": "INVALID_INPUT", "field": "after"}
+    ]

@@ -105,7 +105,9 @@ async def test_issued_invoice_keeps_its_snapshot(client: httpx.AsyncClient, db: 
     # given an issued invoice and a draft, both under the old billing info
     account = await make_account()
     await make_invoice(account)
-    draft = await make_invoice(account, period_start=NOW + timedelta(days=1), status=InvoiceStatus.DRAFT)
+    draft = await make_invoice(
+        account, period_start=NOW + timedelta(days=1), status=InvoiceStatus.DRAFT
+    )
     key = await api_key(account)
 
     # when the billing info changes

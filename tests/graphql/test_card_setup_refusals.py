@@ -36,13 +36,18 @@ async def test_failed_setup_challenge_removes_the_card(
     assert result["code"] == "PAYMENT_DECLINED"
     cards = (await gql(client, CARDS, key=key))["data"]["viewer"]["account"]["paymentMethods"]
     assert cards == []
-    assert await PaymentMethod.filter(
-        account_id=account.id, status=PaymentMethodStatus.DELETED
-    ).count() == 1
+    assert (
+        await PaymentMethod.filter(
+            account_id=account.id, status=PaymentMethodStatus.DELETED
+        ).count()
+        == 1
+    )
 
 
 async def test_setup_of_another_account_is_not_found(
-    client: httpx.AsyncClient, sandbox: Sandbox, services: ServiceContext,
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    services: ServiceContext,
     provider: RecordingProvider,
 ) -> None:
     # given Bob started a setup, and Alice learned its id

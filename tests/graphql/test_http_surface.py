@@ -18,9 +18,7 @@ HTML = {"Accept": "text/html"}
 
 
 @pytest.fixture
-async def production_client(
-    services: ServiceContext, db: str
-) -> AsyncIterator[httpx.AsyncClient]:
+async def production_client(services: ServiceContext, db: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(
         Settings(database_url=db, environment="production"), services=services, manage_db=False
     )
@@ -54,9 +52,6 @@ async def test_no_graphiql_in_production(production_client: httpx.AsyncClient) -
     assert "GraphiQL" not in response.text
 
 
-@pytest.mark.xfail(
-    strict=True, reason="gateway/app.py mounts ide_routes() even when GraphiQL is disabled"
-)
 async def test_no_graphiql_assets_in_production(production_client: httpx.AsyncClient) -> None:
     response = await production_client.get(f"{ASSETS_PREFIX}/init.js")
 

@@ -55,7 +55,9 @@ mutation Pay($invoiceId: ID!, $paymentMethodId: ID, $idempotencyKey: String) {{
 """
 
 CONFIRM_PAYMENT = f"""
-mutation Confirm($paymentId: ID!) {{ confirmPayment(input: {{paymentId: $paymentId}}) {{ {_RESULT} }} }}
+mutation Confirm($paymentId: ID!) {{
+  confirmPayment(input: {{paymentId: $paymentId}}) {{ {_RESULT} }}
+}}
 """
 
 ADD_CARD = """
@@ -103,7 +105,9 @@ async def _pay(client: httpx.AsyncClient, key: str, **variables: object) -> dict
 
 
 async def test_pay_with_the_default_card(
-    client: httpx.AsyncClient, sandbox: Sandbox, services: ServiceContext,
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    services: ServiceContext,
     provider: RecordingProvider,
 ) -> None:
     # given an open invoice and a default card
@@ -206,7 +210,9 @@ async def test_past_due_account_recovers_after_paying_with_a_new_card(
 
 
 async def test_same_idempotency_key_replays_the_first_answer(
-    client: httpx.AsyncClient, sandbox: Sandbox, services: ServiceContext,
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    services: ServiceContext,
     provider: RecordingProvider,
 ) -> None:
     _, invoice, key = await _billed(services, sandbox)
@@ -223,7 +229,9 @@ async def test_same_idempotency_key_replays_the_first_answer(
 
 
 async def test_same_idempotency_key_for_another_request_is_a_conflict(
-    client: httpx.AsyncClient, sandbox: Sandbox, services: ServiceContext,
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    services: ServiceContext,
     provider: RecordingProvider,
 ) -> None:
     # given a paid invoice under key "k", and another open invoice
@@ -248,7 +256,9 @@ async def test_same_idempotency_key_for_another_request_is_a_conflict(
 
 
 async def test_paid_invoice_is_not_payable(
-    client: httpx.AsyncClient, sandbox: Sandbox, services: ServiceContext,
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    services: ServiceContext,
     provider: RecordingProvider,
 ) -> None:
     account, _, key = await _billed(services, sandbox)
@@ -269,7 +279,9 @@ async def test_paid_invoice_is_not_payable(
 
 
 async def test_no_card_on_file_is_payment_method_required(
-    client: httpx.AsyncClient, sandbox: Sandbox, services: ServiceContext,
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    services: ServiceContext,
     provider: RecordingProvider,
 ) -> None:
     _, invoice, key = await _billed(services, sandbox, card=None)
@@ -288,7 +300,9 @@ async def test_no_card_on_file_is_payment_method_required(
 
 
 async def test_card_awaiting_3ds_setup_is_not_usable(
-    client: httpx.AsyncClient, sandbox: Sandbox, services: ServiceContext,
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    services: ServiceContext,
     provider: RecordingProvider,
 ) -> None:
     account, invoice, key = await _billed(services, sandbox)
@@ -297,8 +311,10 @@ async def test_card_awaiting_3ds_setup_is_not_usable(
     before = await db_state()
 
     result = await _pay(
-        client, key,
-        invoiceId=gid("Invoice", invoice.id), paymentMethodId=gid("PaymentMethod", pending.id),
+        client,
+        key,
+        invoiceId=gid("Invoice", invoice.id),
+        paymentMethodId=gid("PaymentMethod", pending.id),
     )
 
     assert result["__typename"] == "PaymentMethodNotUsableError"
@@ -308,7 +324,9 @@ async def test_card_awaiting_3ds_setup_is_not_usable(
 
 
 async def test_bad_invoice_ids_are_error_members(
-    client: httpx.AsyncClient, sandbox: Sandbox, services: ServiceContext,
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    services: ServiceContext,
     provider: RecordingProvider,
 ) -> None:
     _, _, key = await _billed(services, sandbox)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
@@ -60,7 +58,10 @@ CONFIRM = f"""
 mutation Confirm($id: ID!) {{
   confirmPaymentMethod(input: {{paymentMethodId: $id}}) {{
     __typename
-    ... on ConfirmPaymentMethodSuccess {{ paymentMethod {{ {_CARD} }} nextAction {{ clientSecret }} }}
+    ... on ConfirmPaymentMethodSuccess {{
+      paymentMethod {{ {_CARD} }}
+      nextAction {{ clientSecret }}
+    }}
     {_ERROR}
   }}
 }}
@@ -112,7 +113,7 @@ async def test_setup_first_flow_stores_the_card(
     client: httpx.AsyncClient, sandbox: Sandbox, provider: RecordingProvider
 ) -> None:
     # given an account without cards
-    account, key = await _admin()
+    _, key = await _admin()
 
     # when the page starts a setup, the browser confirms it, and the page adds the setup
     started = (await gql(client, START_SETUP, key=key))["data"]["startPaymentMethodSetup"]
@@ -243,7 +244,9 @@ async def test_make_default_moves_the_one_default(
 
 
 async def test_make_default_refuses_a_card_awaiting_3ds(
-    client: httpx.AsyncClient, sandbox: Sandbox, services: ServiceContext,
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    services: ServiceContext,
     provider: RecordingProvider,
 ) -> None:
     account, key = await _admin()
@@ -261,7 +264,9 @@ async def test_make_default_refuses_a_card_awaiting_3ds(
 
 
 async def test_delete_a_spare_card(
-    client: httpx.AsyncClient, sandbox: Sandbox, services: ServiceContext,
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    services: ServiceContext,
     provider: RecordingProvider,
 ) -> None:
     account, key = await _admin()
@@ -282,7 +287,9 @@ async def test_delete_a_spare_card(
 
 
 async def test_default_card_of_a_paid_plan_cannot_be_deleted(
-    client: httpx.AsyncClient, sandbox: Sandbox, services: ServiceContext,
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    services: ServiceContext,
     provider: RecordingProvider,
 ) -> None:
     # given a PLUS account with a default and a spare card
@@ -320,55 +327,6 @@ async def test_free_account_may_delete_its_default_card(
     assert result["account"] == {"paymentMethods": [], "defaultPaymentMethod": None}
 
 
-ENTERPRISE_CASES: list[tuple[str, str, dict[str, Any]]] = [
-    ("startPaymentMethodSetup", START_SETUP, {}),
-    ("addPaymentMethod", ADD, {"token": "pm_1234567890"}),
-]
-
-
-@pytest.mark.parametrize(("name", "mutation", "variables"), ENTERPRISE_CASES)
-async def test_enterprise_has_no_self_service(
-    client: httpx.AsyncClient, db: str, provider: RecordingProvider,
-    name: str, mutation: str, variables: dict[str, Any],
-) -> None:
-    _, key = await _admin(PlanTier.ENTERPRISE)
-    before = await db_state()
-
-    body = await gql(client, mutation, variables, key=key)
-
-    result = body["data"][name]
-    assert result["__typename"] == "SelfServiceUnavailableError"
-    assert result["code"] == "SELF_SERVICE_UNAVAILABLE"
-    assert "sales representative" in result["message"]
-    assert provider.calls == []
-    assert await db_state() == before
-
-
-async def test_enterprise_card_mutations_refused_but_reads_work(
-    client: httpx.AsyncClient, sandbox: Sandbox, services: ServiceContext,
-    provider: RecordingProvider,
-) -> None:
-    # given an Enterprise account whose card was put on file by the sales team
-    account, key = await _admin(PlanTier.PLUS)
-    card = await add_card(services, sandbox, account)
-    await Account.filter(id=account.id).update(tier=PlanTier.ENTERPRISE)
-    provider.reset()
-    before = await db_state()
-
-    for name, mutation in (
-        ("makeDefault", MAKE_DEFAULT),
-        ("deletePaymentMethod", DELETE),
-        ("confirmPaymentMethod", CONFIRM),
-    ):
-        body = await gql(client, mutation, {"id": gid("PaymentMethod", card.id)}, key=key)
-        assert body["data"][name]["code"] == "SELF_SERVICE_UNAVAILABLE", (name, body)
-    cards = (await gql(client, CARDS, key=key))["data"]["viewer"]["account"]["paymentMethods"]
-
-    assert [c["last4"] for c in cards] == ["4242"]
-    assert provider.calls == []
-    assert await db_state() == before
-
-
 @pytest.mark.parametrize(
     ("bad_id", "typename", "code"),
     [
@@ -383,11 +341,21 @@ async def test_enterprise_card_mutations_refused_but_reads_work(
 )
 @pytest.mark.parametrize(
     ("name", "mutation"),
-    [("makeDefault", MAKE_DEFAULT), ("deletePaymentMethod", DELETE), ("confirmPaymentMethod", CONFIRM)],
+    [
+        ("makeDefault", MAKE_DEFAULT),
+        ("deletePaymentMethod", DELETE),
+        ("confirmPaymentMethod", CONFIRM),
+    ],
 )
 async def test_bad_payment_method_id_is_an_error_member(
-    client: httpx.AsyncClient, db: str, provider: RecordingProvider,
-    bad_id: str, typename: str, code: str, name: str, mutation: str,
+    client: httpx.AsyncClient,
+    db: str,
+    provider: RecordingProvider,
+    bad_id: str,
+    typename: str,
+    code: str,
+    name: str,
+    mutation: str,
 ) -> None:
     _, key = await _admin()
 

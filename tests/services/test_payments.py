@@ -1,4 +1,7 @@
-"""Paying invoices: the money path, its refusals, 3-D Secure, dunning recovery, idempotency."""
+"""Paying invoices: the money path, its refusals, declines, dunning recovery, idempotency.
+
+3-D Secure payments are in test_payments_3ds.py.
+"""
 
 from __future__ import annotations
 
@@ -41,9 +44,6 @@ from tests.factories import (
     viewer_of,
 )
 from tests.services.helpers import refused
-
-OTHER_3DS_CARD = "4000002500003155"
-
 
 # -- the money path -----------------------------------------------------------------------
 

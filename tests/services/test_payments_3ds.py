@@ -30,9 +30,6 @@ async def _verified_3ds_card(services, sandbox, account, number=THREE_DS_CARD, *
     return pm
 
 
-# -- 3-D Secure ---------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize("number", [THREE_DS_CARD, OTHER_3DS_CARD])
 async def test_3ds_payment_needs_action_then_succeeds(services, sandbox, provider, number):
     account = await make_account()

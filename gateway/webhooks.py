@@ -1,0 +1,46 @@
+"""POST /webhooks/stripe: verify the signature, then hand the event to the services.
+
+A bad or missing signature answers 400 and touches nothing. Verification uses the
+SDK's helper (HMAC over "timestamp.payload", with a replay tolerance).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import stripe
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from services.webhooks import handle_event
+
+log = logging.getLogger("gateway.webhooks")
+
+MAX_BODY = 1_000_000
+
+
+async def stripe_webhook(request: Request) -> Response:
+    settings = request.app.state.settings
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        return JSONResponse({"error": "payload too large"}, status_code=413)
+    header = request.headers.get("stripe-signature")
+    if not header:
+        return JSONResponse({"error": "missing Stripe-Signature"}, status_code=400)
+    try:
+        payload = body.decode("utf-8")
+        stripe.WebhookSignature.verify_header(
+            payload,
+            header,
+            settings.stripe_webhook_secret.get_secret_value(),
+            tolerance=settings.stripe_webhook_tolerance_seconds,
+        )
+        event = json.loads(payload)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
+        return JSONResponse({"error": "invalid signature or payload"}, status_code=400)
+    if not isinstance(event, dict):
+        return JSONResponse({"error": "invalid payload"}, status_code=400)
+    outcome = await handle_event(request.app.state.services, event)
+    log.info("webhook %s: %s", event.get("type"), outcome)
+    return JSONResponse({"status": outcome})

@@ -1,0 +1,83 @@
+"""The worker loop: renewals, collection and dunning retries, reconciliation, email.
+
+Every step claims its rows (services/jobs.py, SKIP LOCKED on PostgreSQL), so any
+number of workers can run side by side. A failing step is logged and the loop goes
+on: one bad row must not stop renewals for everyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from gateway.settings import Settings
+from services.collection import collect_due
+from services.context import ServiceContext
+from services.notifications.sender import SmtpConfig, deliver_due
+from services.reconcile import settle_stale
+from services.renewals import renew_due
+
+log = logging.getLogger("gateway.worker")
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    return SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.mail_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        start_tls=settings.smtp_starttls,
+        use_tls=settings.smtp_tls,
+    )
+
+
+@dataclass
+class TickReport:
+    renewed: int = 0
+    charged: int = 0
+    reconciled: int = 0
+    emailed: int = 0
+
+
+async def tick(services: ServiceContext, smtp: SmtpConfig) -> TickReport:
+    """One pass over every job; what the loop runs each interval (and tests call)."""
+    report = TickReport()
+    steps = (
+        ("renewals", renew_due),
+        ("collection", collect_due),
+        ("reconcile", settle_stale),
+    )
+    for name, step in steps:
+        try:
+            result = await step(services)
+        except Exception:
+            log.exception("worker step %s failed", name)
+            continue
+        if name == "renewals":
+            report.renewed = result.renewed  # type: ignore[attr-defined]
+        elif name == "collection":
+            report.charged = result.attempted  # type: ignore[attr-defined]
+        else:
+            report.reconciled = result.settled  # type: ignore[attr-defined]
+    try:
+        report.emailed = (await deliver_due(smtp, services.clock.now())).sent
+    except Exception:
+        log.exception("worker step outbox failed")
+    return report
+
+
+async def run_worker(
+    services: ServiceContext, smtp: SmtpConfig, interval_s: float, stop: asyncio.Event
+) -> None:
+    log.info("worker started (every %.1fs)", interval_s)
+    while not stop.is_set():
+        report = await tick(services, smtp)
+        if any(vars(report).values()):
+            log.info("worker tick: %s", report)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)
+        except TimeoutError:
+            pass
+    log.info("worker stopped")

@@ -1,0 +1,102 @@
+"""Renewals: at period end, issue the next invoice from the plan and queue its charge.
+
+Issuing is database-only and happens in one transaction per subscription, claimed
+with `FOR UPDATE SKIP LOCKED` (PostgreSQL) plus a re-check of the period end, so two
+workers never issue the same period twice. The charge itself is the collector's job
+(services/collection.py): the new invoice is due for collection at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from models import (
+    BillingInterval,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Plan,
+    Subscription,
+    SubscriptionStatus,
+)
+from services.context import ServiceContext
+from services.invoices import issue_invoice
+
+RENEWABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
+
+
+def add_interval(start: datetime, interval: BillingInterval) -> datetime:
+    """Calendar months (or years), clamped to the month's last day (Jan 31 → Feb 28)."""
+    months = 12 if interval is BillingInterval.YEAR else 1
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    for day in (start.day, 30, 29, 28):
+        try:
+            return start.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class RenewalReport:
+    renewed: int
+    invoices: list[int]
+
+
+async def renew_due(ctx: ServiceContext, *, limit: int = 100) -> RenewalReport:
+    now = ctx.clock.now()
+    renewed, invoices = 0, []
+    for _ in range(limit):
+        invoice_id = await _renew_one(ctx, now)
+        if invoice_id is None:
+            break
+        renewed += 1
+        if invoice_id > 0:
+            invoices.append(invoice_id)
+    return RenewalReport(renewed=renewed, invoices=invoices)
+
+
+async def _renew_one(ctx: ServiceContext, now: datetime) -> int | None:
+    """Renew one due subscription; its new invoice id, 0 for a free plan, None if none due."""
+    async with in_transaction():
+        sub = (
+            await Subscription.filter(status__in=list(RENEWABLE), current_period_end__lte=now)
+            .select_for_update(skip_locked=True)
+            .order_by("current_period_end", "id")
+            .first()
+        )
+        if sub is None:
+            return None
+        plan = await Plan.get(id=sub.plan_id)
+        start = sub.current_period_end
+        end = add_interval(start, plan.interval)
+        changed = await Subscription.filter(id=sub.id, current_period_end=start).update(
+            current_period_start=start, current_period_end=end
+        )
+        if not changed or plan.price_amount == 0:
+            return 0
+        invoice = await Invoice.create(
+            account_id=sub.account_id,
+            subscription_id=sub.id,
+            currency=plan.currency,
+            period_start=start,
+            period_end=end,
+            subtotal=plan.price_amount,
+            total=plan.price_amount,
+            auto_collect=True,
+            created_at=now,
+        )
+        await InvoiceLine.create(
+            invoice=invoice,
+            description=f"{plan.name}, {start:%b %d, %Y} to {end:%b %d, %Y}",
+            quantity=1,
+            unit_amount=plan.price_amount,
+            amount=plan.price_amount,
+        )
+        issued = await issue_invoice(invoice, now, due_in=ctx.policy.invoice_due_in)
+        await Invoice.filter(id=issued.id, status=InvoiceStatus.OPEN).update(next_attempt_at=now)
+        return issued.id
