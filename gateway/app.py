@@ -22,6 +22,7 @@ from strawberry.asgi import GraphQL
 from tortoise import connections
 
 from gateway.db import close_db, init_db
+from gateway.documents import check_document_settings, document_routes, install_documents
 from gateway.ide import graphiql_html, ide_routes
 from gateway.settings import Settings
 from gateway.webhooks import stripe_webhook
@@ -31,6 +32,7 @@ from schema import schema
 from services.auth import authenticate
 from services.clock import Clock, SystemClock
 from services.context import ServiceContext
+from services.documents.pool import Renderer, RenderPool
 from services.errors import Unauthenticated
 from services.policy import BillingPolicy
 from services.provider.base import ProviderUnavailableError
@@ -114,13 +116,21 @@ def create_app(
     *,
     services: ServiceContext | None = None,
     manage_db: bool = True,
+    renderer: Renderer | None = None,
 ) -> Starlette:
     """The app. With `services` the caller owns the provider (tests, demo); with
-    `manage_db=False` the caller initialises Tortoise."""
+    `manage_db=False` the caller initialises Tortoise; with `renderer` the caller owns
+    the PDF renderer, otherwise the app starts a process pool and stops it."""
+    render_pool = None
+    if renderer is None:
+        renderer = render_pool = RenderPool(settings.document_render_workers)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = services is None
+        check_document_settings(settings)
+        if render_pool is not None:
+            render_pool.warm()
         if manage_db:
             await init_db(settings.database_url)
         if owned:
@@ -132,6 +142,8 @@ def create_app(
                 await app.state.services.provider.close()
             if manage_db:
                 await close_db()
+            if render_pool is not None:
+                render_pool.shutdown()
 
     graphql = BillingGraphQL(
         schema,
@@ -143,10 +155,13 @@ def create_app(
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        *document_routes(),
         *(ide_routes() if settings.graphiql_enabled else []),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     if services is not None:
         app.state.services = services
+    clock = services.clock if services is not None else SystemClock()
+    install_documents(app, settings, clock, renderer)
     return app

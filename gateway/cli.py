@@ -24,6 +24,7 @@ def _configure_logging(settings: Settings) -> None:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     logging.getLogger("stripe").setLevel(logging.WARNING)  # one INFO line per API call
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # the demo mailbox, per SMTP command
 
 
 async def _with_db(settings: Settings, body: object) -> None:
@@ -180,6 +181,66 @@ def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_render_documents(args: argparse.Namespace, settings: Settings) -> int:
+    """Pre-render invoice and receipt PDFs (backfills): all of them, or only the missing."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from gateway.documents import render_options
+    from services.clock import SystemClock
+    from services.documents.content import DocumentKind
+    from services.documents.pool import RenderPool
+    from services.documents.store import DocumentStore, backfill_targets
+    from services.errors import BillingError
+
+    pool = RenderPool(settings.document_render_workers)
+    store = DocumentStore(pool, render_options(settings), SystemClock())
+    counts = {"rendered": 0, "skipped": 0, "failed": 0}
+
+    async def run() -> None:
+        await db.init_db(settings.database_url)
+        try:
+            targets = await backfill_targets(args.account)
+            gate = asyncio.Semaphore(2 * pool.workers)  # keeps every worker busy
+            with Progress(
+                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            ) as progress:
+                task = progress.add_task("rendering documents", total=len(targets))
+
+                async def one(invoice_id: int, kind: DocumentKind) -> None:
+                    async with gate:
+                        try:
+                            if args.missing_only and await store.is_stored(invoice_id, kind):
+                                counts["skipped"] += 1
+                            elif args.missing_only:
+                                await store.get(invoice_id, kind)
+                                counts["rendered"] += 1
+                            else:
+                                await store.rerender(invoice_id, kind)
+                                counts["rendered"] += 1
+                        except Exception:
+                            log.exception("%s for invoice %s failed", kind, invoice_id)
+                            counts["failed"] += 1
+                        progress.advance(task)
+
+                await asyncio.gather(*(one(i, kind) for i, kind in targets))
+        finally:
+            await db.close_db()
+
+    try:
+        asyncio.run(run())
+    except BillingError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        pool.shutdown()
+    print(
+        f"{counts['rendered']} rendered, {counts['skipped']} already stored, "
+        f"{counts['failed']} failed"
+    )
+    return 1 if counts["failed"] else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="billing-gateway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -211,6 +272,15 @@ def build_parser() -> argparse.ArgumentParser:
     clock.add_argument("--hours", type=int, default=0)
     clock.add_argument("--data-dir", default="var/demo")
     clock.set_defaults(func=cmd_clock)
+
+    docs = sub.add_parser(
+        "render-documents", help="pre-render invoice and receipt PDFs (backfills)"
+    )
+    docs.add_argument("--account", metavar="EMAIL", help="only this account's documents")
+    docs.add_argument(
+        "--missing-only", action="store_true", help="skip documents already stored"
+    )
+    docs.set_defaults(func=cmd_render_documents)
 
     mk = sub.add_parser("makemigrations", help="write a migration for model changes (developers)")
     mk.add_argument("--name")

@@ -22,6 +22,7 @@ from models import (
     BillingInterval,
     Invoice,
     InvoiceLine,
+    OutboxMessage,
     Payment,
     PaymentMethod,
     PaymentMethodStatus,
@@ -125,9 +126,22 @@ async def seed_if_absent(ctx: ServiceContext, api_base: str, secret_key: str) ->
         await payments.pay_invoice(ctx, _admin(late), invoice.id)
     except PaymentDeclined:
         pass  # the renewal charge that failed: this is what made it past due
-    await Subscription.filter(id=late_sub.id).update(
-        status=SubscriptionStatus.PAST_DUE, past_due_since=now - timedelta(days=2)
+    # Put it where the worker would have: first failure half a day ago, first retry
+    # half a day from now (`clock advance --days 1` shows it).
+    failed_at = now - timedelta(hours=12)
+    await Payment.filter(invoice_id=invoice.id).update(off_session=True, created_at=failed_at)
+    await Invoice.filter(id=invoice.id).update(
+        auto_collect=True,
+        collection_attempts=1,
+        first_failed_at=failed_at,
+        next_attempt_at=failed_at + timedelta(days=ctx.policy.retry_days[0]),
     )
+    await Subscription.filter(id=late_sub.id).update(
+        status=SubscriptionStatus.PAST_DUE, past_due_since=failed_at
+    )
+    # Seeding paid the history through the real path, which queued receipts for
+    # months-old invoices: nobody should get those today.
+    await OutboxMessage.all().delete()
     return True
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import SecretStr
@@ -26,6 +28,18 @@ class Settings(BaseSettings):
     stripe_timeout_seconds: float = 20.0
 
     graphiql: bool | None = None  # None: on unless production
+
+    # Invoice and receipt PDFs: the seller block, paper, locale, download links, workers.
+    seller_name: str = "Billing Gateway Demo Inc."
+    seller_address: str = "548 Market Street, Suite 100\nSan Francisco, CA 94104\nUnited States"
+    seller_tax_id: str | None = None
+    seller_email: str | None = None
+    seller_logo_path: Path | None = None  # PNG, JPEG or SVG, printed top left
+    document_paper_size: Literal["A4", "Letter"] = "A4"
+    document_locale: str = "en_US"  # money and dates on documents (babel)
+    document_link_secret: SecretStr | None = None  # required in production
+    document_link_lifetime_seconds: int = 3600
+    document_render_workers: int = 2
 
     # Provider webhooks (POST /webhooks/stripe): the endpoint's signing secret.
     stripe_webhook_secret: SecretStr = SecretStr("whsec_development")
@@ -53,6 +67,16 @@ class Settings(BaseSettings):
         if self.graphiql is not None:
             return self.graphiql
         return self.environment != "production"
+
+    def document_link_key(self) -> str:
+        """The secret that signs download links. Outside production an unset one is derived
+        from the provider key, so links survive restarts; production must set its own."""
+        if self.document_link_secret is not None:
+            return self.document_link_secret.get_secret_value()
+        if self.environment == "production":
+            raise ValueError("BILLING_DOCUMENT_LINK_SECRET must be set in production")
+        seed = f"document-links|{self.stripe_api_key.get_secret_value()}|{self.database_url}"
+        return hashlib.sha256(seed.encode()).hexdigest()
 
 
 @lru_cache

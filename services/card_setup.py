@@ -23,7 +23,7 @@ from services.auth import Principal
 from services.context import ServiceContext
 from services.customers import ensure_customer
 from services.errors import CardDeclined, InvalidInput, NotFound, ProviderUnavailable
-from services.payment_methods import lock_account, set_default
+from services.payment_methods import detach_quietly, lock_account, set_default
 from services.provider.base import (
     CardDetails,
     ProviderError,
@@ -211,6 +211,8 @@ async def confirm_payment_method(
             )
         except ProviderUnavailableError as exc:
             raise ProviderUnavailable() from exc
+        except ProviderError as exc:
+            raise CardDeclined(decline_code=exc.code) from exc
     current = await settle_card_setup(
         pm.id, succeeded=result.status != "failed", now=ctx.clock.now()
     )
@@ -219,6 +221,7 @@ async def confirm_payment_method(
     ):
         return current, _next_action(current)
     if result.status == "failed":
+        await detach_quietly(ctx, pm.provider_id)
         raise CardDeclined(result.failure_message, decline_code=result.failure_code)
     await pm.refresh_from_db()
     return pm, None

@@ -130,11 +130,11 @@ async def delete_payment_method(
         )
         if pm.is_default and others:
             await set_default(account.id, others[0].id)
-    await _detach_quietly(ctx, pm.provider_id)
+    await detach_quietly(ctx, pm.provider_id)
     return pm.id, account
 
 
-async def _detach_quietly(ctx: ServiceContext, provider_pm_id: str) -> None:
+async def detach_quietly(ctx: ServiceContext, provider_pm_id: str) -> None:
     """The card is already gone for us; a failed detach only leaves it vaulted, unused."""
     try:
         await ctx.provider.detach_payment_method(provider_pm_id)

@@ -71,11 +71,14 @@ async def pay_invoice(
             account_id=account.id, client_idempotency_key=idempotency_key
         )
         if first is not None:
-            return await _replay(first, fingerprint)
+            return await _replay(ctx, first, fingerprint)
     _check_payable(invoice)
     pm = await _card_for(ctx, account, payment_method_id)
     if invoice.active_payment_id is not None:
-        await release_stale_claim(ctx, invoice)
+        earlier = await release_stale_claim(ctx, invoice)
+        if earlier is not None:  # the cut-off attempt had gone through: that is the answer
+            await invoice.refresh_from_db()
+            return invoice, earlier
     now = ctx.clock.now()
     try:
         async with in_transaction():
@@ -98,7 +101,7 @@ async def pay_invoice(
             if not won:
                 raise _ClaimLost
     except (IntegrityError, _ClaimLost):
-        return await _after_lost_claim(account, invoice.id, idempotency_key, fingerprint)
+        return await _after_lost_claim(ctx, account, invoice.id, idempotency_key, fingerprint)
     return await charge_claimed(ctx, payment, pm, account)
 
 
@@ -192,16 +195,17 @@ async def _card_for(
     return pm
 
 
-async def release_stale_claim(ctx: ServiceContext, invoice: Invoice) -> None:
+async def release_stale_claim(ctx: ServiceContext, invoice: Invoice) -> Payment | None:
     """Free the invoice from an attempt that will not finish by itself.
 
     A 3-D Secure attempt the customer abandoned is canceled at the provider first
     (if it had succeeded meanwhile, that success is recorded instead). A PENDING
-    attempt whose provider call was cut off is re-sent with its own key.
+    attempt whose provider call was cut off is re-sent with its own key. Returns that
+    attempt when it turned out to have paid the invoice.
     """
     active = await Payment.get_or_none(id=invoice.active_payment_id)
     if active is None:
-        return
+        return None
     if active.status is PaymentStatus.REQUIRES_ACTION and active.provider_payment_id:
         try:
             result = await ctx.provider.cancel_charge(active.provider_payment_id)
@@ -221,27 +225,49 @@ async def release_stale_claim(ctx: ServiceContext, invoice: Invoice) -> None:
         except PaymentDeclined:
             pass
     await invoice.refresh_from_db()
+    await active.refresh_from_db()
+    if invoice.status is InvoiceStatus.PAID and active.status is PaymentStatus.SUCCEEDED:
+        return active
     if invoice.status is not InvoiceStatus.OPEN:
         _check_payable(invoice)
     if invoice.active_payment_id is not None:
         raise PaymentInProgress()
+    return None
 
 
 async def _after_lost_claim(
-    account: Account, invoice_id: int, key: str | None, fingerprint: str
+    ctx: ServiceContext, account: Account, invoice_id: int, key: str | None, fingerprint: str
 ) -> tuple[Invoice, Payment]:
     if key is not None:
         first = await Payment.get_or_none(account_id=account.id, client_idempotency_key=key)
         if first is not None:
-            return await _replay(first, fingerprint)
+            return await _replay(ctx, first, fingerprint)
     invoice = await Invoice.get(id=invoice_id)
     _check_payable(invoice)
     raise PaymentInProgress()
 
 
-async def _replay(first: Payment, fingerprint: str) -> tuple[Invoice, Payment]:
+async def _replay(ctx: ServiceContext, first: Payment, fingerprint: str) -> tuple[Invoice, Payment]:
+    """The answer to a repeated key: the first request's payment, as it stands now.
+
+    A first attempt cut off before the provider answered (stale PENDING) is re-sent
+    with its own provider key first, so a client retrying after a timeout gets the
+    real outcome instead of "pending" forever.
+    """
     if first.request_fingerprint != fingerprint:
         raise IdempotencyConflict(field="idempotencyKey")
+    if (
+        first.status is PaymentStatus.PENDING
+        and ctx.clock.now() - first.updated_at > STALE_PENDING_AFTER
+        and first.payment_method_id is not None
+    ):
+        pm = await PaymentMethod.get(id=first.payment_method_id)
+        account = await Account.get(id=first.account_id)
+        try:
+            await charge_claimed(ctx, first, pm, account)
+        except PaymentDeclined:
+            pass
+        await first.refresh_from_db()
     if first.status is PaymentStatus.FAILED:
         raise PaymentDeclined(first)
     invoice = await Invoice.get(id=first.invoice_id)

@@ -24,6 +24,7 @@ from gateway.sandbox import Sandbox, start_sandbox
 from gateway.settings import Settings
 from services.clock import FixedClock
 from services.context import ServiceContext
+from services.documents.pool import RenderPool
 from services.provider.recording import RecordingProvider
 from services.provider.stripe import StripeProvider
 
@@ -132,6 +133,16 @@ def provider(stripe_provider: StripeProvider) -> RecordingProvider:
     return RecordingProvider(stripe_provider)
 
 
+@pytest.fixture(scope="session")
+def render_pool() -> Iterator[RenderPool]:
+    """One PDF render worker for the session, stopped at the end so pytest exits cleanly."""
+    pool = RenderPool(workers=1)
+    try:
+        yield pool
+    finally:
+        pool.shutdown()
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(NOW)
@@ -143,8 +154,12 @@ def services(db: str, provider: RecordingProvider, clock: FixedClock) -> Service
 
 
 @pytest.fixture
-async def client(services: ServiceContext, db: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(database_url=db), services=services, manage_db=False)
+async def client(
+    services: ServiceContext, db: str, render_pool: RenderPool
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(
+        Settings(database_url=db), services=services, manage_db=False, renderer=render_pool
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+from itsdangerous import BadSignature, TimestampSigner
 
 from services.clock import Clock
 from services.documents.content import DocumentKind
@@ -75,9 +75,7 @@ class DocumentLinks:
                 max_age=self.lifetime_seconds,
                 return_timestamp=True,
             )
-        except SignatureExpired as exc:
-            raise InvalidDocumentLink() from exc
-        except BadSignature as exc:
+        except BadSignature as exc:  # tampered, another document's, or expired
             raise InvalidDocumentLink() from exc
         age = self._signer.get_timestamp() - int(signed_at.timestamp())
         return max(self.lifetime_seconds - age, 0)

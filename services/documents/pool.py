@@ -23,14 +23,14 @@ class Renderer(Protocol):
 
 
 def _render_in_worker(job: RenderJob) -> bytes:
-    from services.documents.render import render_pdf  # noqa: PLC0415 - worker-side import
+    from services.documents.render import render_pdf  # imported in the worker only
 
     return render_pdf(job)
 
 
 def _warm_worker() -> None:
     """Pay the import (about a second) before the first real document needs it."""
-    import services.documents.render  # noqa: F401, PLC0415
+    import services.documents.render  # noqa: F401
 
 
 class RenderPool:

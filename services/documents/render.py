@@ -198,4 +198,3 @@ def render_pdf(job: RenderJob, *, fetcher: AssetFetcher | None = None) -> bytes:
     # A FontConfiguration per document: the @font-face rules register the faces on it.
     document = html.render(font_config=FontConfiguration())
     return bytes(document.write_pdf())
-

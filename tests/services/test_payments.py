@@ -335,11 +335,42 @@ async def test_retry_after_a_provider_timeout_resends_with_the_same_key(
     # a retry once the attempt is stale re-sends it under its own key: one charge in all
     clock.advance(STALE_PENDING_AFTER * 2)
     provider.reset()
-    with pytest.raises(InvoiceNotPayable):  # the re-sent attempt paid it
-        await pay_invoice(services, admin_of(account), invoice.id)
+    # and the caller gets the attempt that paid the invoice, not a refusal
+    paid_invoice, payment = await pay_invoice(services, admin_of(account), invoice.id)
+    assert payment.id == pending.id
+    assert paid_invoice.status is InvoiceStatus.PAID
     assert [c["idempotency_key"] for c in provider.calls_to("charge")] == [
         pending.provider_idempotency_key
     ]
     assert await Payment.filter(invoice_id=invoice.id).count() == 1
     assert (await Payment.get(id=pending.id)).status is PaymentStatus.SUCCEEDED
     assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.PAID
+
+
+async def test_same_key_after_a_timeout_resends_and_replays_the_real_outcome(
+    services, sandbox, provider, clock
+):
+    account = await make_account()
+    await add_card(services, sandbox, account)
+    invoice = await make_invoice(account)
+    provider.reset()
+    provider.fail_next("charge", ProviderUnavailableError("read timeout"))
+    with pytest.raises(ProviderUnavailable):
+        await pay_invoice(services, admin_of(account), invoice.id, idempotency_key="k-1")
+    pending = await Payment.get(invoice_id=invoice.id)
+
+    # when the client retries with the same key once the attempt is stale
+    clock.advance(STALE_PENDING_AFTER * 2)
+    provider.reset()
+    paid_invoice, payment = await pay_invoice(
+        services, admin_of(account), invoice.id, idempotency_key="k-1"
+    )
+
+    # then the first attempt was re-sent under its own provider key, once, and succeeded
+    assert payment.id == pending.id
+    assert payment.status is PaymentStatus.SUCCEEDED
+    assert paid_invoice.status is InvoiceStatus.PAID
+    assert [c["idempotency_key"] for c in provider.calls_to("charge")] == [
+        pending.provider_idempotency_key
+    ]
+    assert await Payment.filter(invoice_id=invoice.id).count() == 1
