@@ -27,6 +27,7 @@ from services.context import ServiceContext
 from services.documents.pool import RenderPool
 from services.provider.recording import RecordingProvider
 from services.provider.stripe import StripeProvider
+from tests.invariants import ledger_violations
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 _TABLES = [
@@ -93,16 +94,20 @@ async def db(database_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(autouse=True)
-async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+async def _clean_tables_and_check_ledger(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """Every test that touches the database starts from empty tables."""
     yield
     if "db" not in request.fixturenames:
         return
     conn = connections.get("default")
+    problems = (
+        [] if request.node.get_closest_marker("no_ledger_check") else await ledger_violations()
+    )
     if database_kind() == "postgres":
         await conn.execute_script(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE;")
     else:
-        await conn.execute_script("".join(f"DELETE FROM {t};" for t in _TABLES))
+        await conn.execute_script("".join(f"DELETE FROM {t};" for t in _TABLES))  # noqa: S608
+    assert not problems, "ledger invariants broken: " + "; ".join(problems)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,9 @@ from models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    Payment,
     PaymentMethod,
+    PaymentStatus,
     Plan,
     PlanTier,
     Subscription,
@@ -59,7 +62,9 @@ async def make_plan(tier: PlanTier = PlanTier.PLUS, price: int = 2900) -> Plan:
 async def subscribe(
     account: Account, *, status: SubscriptionStatus = SubscriptionStatus.ACTIVE
 ) -> Subscription:
-    plan = await make_plan(account.tier if account.tier is not PlanTier.ENTERPRISE else PlanTier.PLUS)
+    plan = await make_plan(
+        account.tier if account.tier is not PlanTier.ENTERPRISE else PlanTier.PLUS
+    )
     return await Subscription.create(
         account=account,
         plan=plan,
@@ -91,7 +96,11 @@ async def make_invoice(
         created_at=start,
     )
     await InvoiceLine.create(
-        invoice=invoice, description="Plus plan, monthly", quantity=1, unit_amount=total, amount=total
+        invoice=invoice,
+        description="Plus plan, monthly",
+        quantity=1,
+        unit_amount=total,
+        amount=total,
     )
     if status is not InvoiceStatus.DRAFT:
         invoice = await issue_invoice(invoice, start, due_in=timedelta(days=14))
@@ -102,6 +111,18 @@ async def make_invoice(
                 paid_at=start if status is InvoiceStatus.PAID else None,
             )
             await invoice.refresh_from_db()
+            if status is InvoiceStatus.PAID:  # the books say how it was paid
+                await Payment.create(
+                    account=account,
+                    invoice=invoice,
+                    amount=total,
+                    currency="USD",
+                    status=PaymentStatus.SUCCEEDED,
+                    provider_idempotency_key=f"factory-{uuid.uuid4().hex}",
+                    created_at=start,
+                    updated_at=start,
+                    settled_at=start,
+                )
     return invoice
 
 
@@ -135,8 +156,11 @@ async def api_key(account: Account, role: ApiKeyRole = ApiKeyRole.ADMIN) -> str:
 
 
 async def gql(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None,
-    *, key: str | None = None,
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    key: str | None = None,
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     response = await client.post(
