@@ -9,6 +9,7 @@ the provider rejected as invalid (`ProviderError`, e.g. an unknown token).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol
 
 SetupStatus = Literal["succeeded", "requires_action", "processing", "failed"]
@@ -74,6 +75,15 @@ class ChargeResult:
     failure_message: str | None = None
 
 
+@dataclass(frozen=True)
+class ChargeRecord:
+    """One PaymentIntent as the provider's books have it (for reconciliation)."""
+
+    charge: ChargeResult
+    metadata: dict[str, str]
+    created: datetime
+
+
 class PaymentProvider(Protocol):
     name: str
     publishable_key: str
@@ -122,6 +132,10 @@ class PaymentProvider(Protocol):
     async def retrieve_charge(self, payment_intent_id: str) -> ChargeResult: ...
 
     async def cancel_charge(self, payment_intent_id: str) -> ChargeResult: ...
+
+    async def list_charges(self, *, since: datetime | None = None) -> list[ChargeRecord]:
+        """Every PaymentIntent created since `since` (all when None), oldest first."""
+        ...
 
     async def ping(self) -> None:
         """Raise ProviderUnavailableError when the provider cannot be reached."""

@@ -12,9 +12,16 @@ Recorded kwargs are safe to print: values under secret-looking names are replace
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
-from services.provider.base import CardDetails, ChargeResult, PaymentProvider, SetupResult
+from services.provider.base import (
+    CardDetails,
+    ChargeRecord,
+    ChargeResult,
+    PaymentProvider,
+    SetupResult,
+)
 
 __all__ = ["RecordingProvider"]
 
@@ -158,6 +165,11 @@ class RecordingProvider:
             "cancel_charge",
             {"payment_intent_id": payment_intent_id},
             lambda: self.inner.cancel_charge(payment_intent_id),
+        )
+
+    async def list_charges(self, *, since: datetime | None = None) -> list[ChargeRecord]:
+        return await self._run(
+            "list_charges", {"since": since}, lambda: self.inner.list_charges(since=since)
         )
 
     async def ping(self) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import aiohttp
@@ -27,6 +28,7 @@ from stripe.params import SetupIntentCreateParams
 
 from services.provider.base import (
     CardDetails,
+    ChargeRecord,
     ChargeResult,
     ChargeStatus,
     ProviderAddress,
@@ -386,6 +388,39 @@ class StripeProvider:
         except Exception as exc:
             raise _map_error("cancel_charge", exc) from exc
         return self._charge_result(pi)
+
+    async def list_charges(self, *, since: datetime | None = None) -> list[ChargeRecord]:
+        """Page through PaymentIntents. localstripe has no `created` filter on this list,
+        so there the cut-off is applied here."""
+        params: dict[str, Any] = {"limit": 100}
+        cutoff = int(since.timestamp()) if since is not None else None
+        if cutoff is not None and not self._localstripe:
+            params["created"] = {"gte": cutoff}
+        records: list[ChargeRecord] = []
+        while True:
+            listing = self._v1.payment_intents.list_async(params)  # type: ignore[arg-type]
+            page = await self._call("list_charges", listing)
+            data = list(_get(page, "data") or [])
+            for pi in data:
+                created = int(_get(pi, "created") or 0)
+                if cutoff is not None and created < cutoff:
+                    continue
+                raw_meta = _get(pi, "metadata")
+                metadata = (
+                    raw_meta.to_dict() if hasattr(raw_meta, "to_dict") else dict(raw_meta or {})
+                )
+                records.append(
+                    ChargeRecord(
+                        charge=self._charge_result(pi),
+                        metadata={str(k): str(v) for k, v in metadata.items()},
+                        created=datetime.fromtimestamp(created, UTC),
+                    )
+                )
+            if not data or not _get(page, "has_more"):
+                break
+            params["starting_after"] = _get(data[-1], "id")
+        records.sort(key=lambda r: r.created)
+        return records
 
     async def ping(self) -> None:
         """Cheapest authenticated read both Stripe and localstripe serve."""
