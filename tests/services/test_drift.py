@@ -81,7 +81,7 @@ async def test_two_succeeded_charges_for_one_invoice_are_a_duplicate(own):
 @pytest.mark.no_ledger_check
 async def test_a_success_the_provider_does_not_know_is_unbacked(own):
     ctx, box = own
-    invoice, payment = await _paid(ctx, box)
+    _, payment = await _paid(ctx, box)
     await Payment.filter(id=payment.id).update(provider_payment_id="pi_unknown")
 
     drift = await find_drift(ctx.provider)
