@@ -84,10 +84,12 @@ async def outstanding_balance(account: Account) -> Money:
 
 async def next_invoice_number(year: int) -> str:
     """Inside a transaction: the next gapless number of the year (the row lock serialises)."""
-    seq = await InvoiceSequence.select_for_update().get_or_none(year=year)
-    if seq is None:
-        seq = await InvoiceSequence.create(year=year, last_value=0)
-        seq = await InvoiceSequence.select_for_update().get(year=year)
+    # INSERT ... ON CONFLICT DO NOTHING: two first issuers of a year both succeed
+    # without a unique-key error (which would abort the caller's transaction).
+    await InvoiceSequence.bulk_create(
+        [InvoiceSequence(year=year, last_value=0)], ignore_conflicts=True
+    )
+    seq = await InvoiceSequence.select_for_update().get(year=year)
     seq.last_value += 1
     await seq.save(update_fields=["last_value"])
     return f"INV-{year}-{seq.last_value:06d}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from models import Account, Payment, PaymentMethod, PaymentStatus
 from services.context import ServiceContext
-from services.errors import BillingError
+from services.errors import BillingError, PaymentDeclined
 from services.payments import charge_claimed
 from services.provider.base import ProviderUnavailableError
 from services.settlement import apply_charge_result, record_failure
@@ -77,4 +77,7 @@ async def _settle(ctx: ServiceContext, payment: Payment) -> None:
         )
         return
     account = await Account.get(id=payment.account_id)
-    await charge_claimed(ctx, payment, pm, account)
+    try:
+        await charge_claimed(ctx, payment, pm, account)
+    except PaymentDeclined:
+        pass  # a decline is an outcome too: recorded on the payment, so it is settled

@@ -10,6 +10,7 @@ success and a PAID invoice never goes back to OPEN.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -19,7 +20,7 @@ from models import Payment, PaymentMethod, PaymentMethodStatus, WebhookEvent
 from services.card_setup import settle_card_setup
 from services.context import ServiceContext
 from services.declines import decline_message
-from services.payment_methods import lock_account, set_default
+from services.payment_methods import is_usable, lock_account, set_default
 from services.provider.base import ChargeResult
 from services.settlement import apply_charge_result
 
@@ -108,7 +109,7 @@ def _charge_result(event_type: str, obj: dict[str, Any]) -> ChargeResult:
     )
 
 
-async def _card_detached(provider_id: str, now: Any) -> bool:
+async def _card_detached(provider_id: str, now: datetime) -> bool:
     """Detached at the provider (e.g. from its dashboard): it can no longer be charged."""
     pm = (
         await PaymentMethod.filter(provider_id=provider_id)
@@ -119,17 +120,16 @@ async def _card_detached(provider_id: str, now: Any) -> bool:
         return False
     async with in_transaction():
         await lock_account(pm.account_id)
+        # Read again under the lock: a concurrent makeDefault may just have moved it.
+        pm = await PaymentMethod.get(id=pm.id)
         await PaymentMethod.filter(id=pm.id).update(
             status=PaymentMethodStatus.DELETED, is_default=False, deleted_at=now
         )
         if pm.is_default:
-            other = (
-                await PaymentMethod.filter(
-                    account_id=pm.account_id, status=PaymentMethodStatus.ACTIVE
-                )
-                .order_by("-created_at", "-id")
-                .first()
-            )
-            if other is not None:
-                await set_default(pm.account_id, other.id)
+            others = await PaymentMethod.filter(
+                account_id=pm.account_id, status=PaymentMethodStatus.ACTIVE
+            ).order_by("-created_at", "-id")
+            usable = [other for other in others if is_usable(other, now)]
+            if usable:  # an expired card cannot be the default (as on delete)
+                await set_default(pm.account_id, usable[0].id)
     return True

@@ -1,9 +1,11 @@
 """Deliver the outbox over SMTP.
 
 A due row is claimed with a lease (services/jobs.py), sent, then marked SENT. While
-SMTP is down the row goes back to PENDING with an exponential backoff. A worker
-that dies mid-send leaves the row SENDING; it is retried when the lease runs out,
-with the same Message-ID so a receiving server can drop the duplicate.
+SMTP is down the row goes back to PENDING with an exponential backoff; a row that
+cannot be rendered (a template and its stored context disagree) is parked as FAILED
+so it does not hold up the others. A worker that dies mid-send leaves the row
+SENDING; it is retried when the lease runs out, with the same Message-ID so a
+receiving server can drop the duplicate.
 """
 
 from __future__ import annotations
@@ -60,6 +62,14 @@ async def deliver_due(smtp: SmtpConfig, now: datetime, *, limit: int = 50) -> De
                 dedupe_key=message.dedupe_key,
                 created=message.created_at,
             )
+        except Exception as exc:  # it will never render: park it instead of blocking the rest
+            failed += 1
+            await OutboxMessage.filter(id=message.id, status="SENDING").update(
+                status="FAILED", last_error=f"{type(exc).__name__}: {exc}"[:500]
+            )
+            log.exception("email cannot be rendered", extra={"outbox_id": message.id})
+            continue
+        try:
             await aiosmtplib.send(
                 email,
                 hostname=smtp.host,

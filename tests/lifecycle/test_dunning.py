@@ -118,8 +118,8 @@ async def test_a_new_default_card_is_used_by_the_next_retry(
     assert invoice.status is InvoiceStatus.PAID and invoice.next_attempt_at is None
     assert await state(sub) == (SubscriptionStatus.ACTIVE, True)
     assert sub.past_due_since is None
-    statuses = await Payment.filter(invoice_id=invoice.id).order_by("id").values_list(
-        "status", flat=True
+    statuses = (
+        await Payment.filter(invoice_id=invoice.id).order_by("id").values_list("status", flat=True)
     )
     assert statuses == [PaymentStatus.FAILED, PaymentStatus.FAILED, PaymentStatus.SUCCEEDED]
     # and the confirmation email says so
@@ -272,8 +272,8 @@ async def test_unanswered_3ds_is_canceled_by_the_next_retry(
     await confirm_payment(services, admin_of(account), second.id)
 
     # then exactly one payment succeeded, and the subscription is active
-    statuses = await Payment.filter(invoice_id=invoice.id).order_by("id").values_list(
-        "status", flat=True
+    statuses = (
+        await Payment.filter(invoice_id=invoice.id).order_by("id").values_list("status", flat=True)
     )
     assert statuses == [PaymentStatus.FAILED, PaymentStatus.SUCCEEDED]
     assert await state(sub) == (SubscriptionStatus.ACTIVE, True)

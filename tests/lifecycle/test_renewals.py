@@ -122,7 +122,9 @@ async def test_renewal_issues_the_next_invoice_and_charges_the_default_card(
     assert [i for i in after["Invoice"] if i["id"] != invoice.id] == before["Invoice"]
 
 
-async def test_a_second_pass_issues_and_charges_nothing(services, sandbox, provider, clock, mailbox):
+async def test_a_second_pass_issues_and_charges_nothing(
+    services, sandbox, provider, clock, mailbox
+):
     account = await make_account()
     await add_card(services, sandbox, account)
     await due_subscription(account, clock.now())
