@@ -1,9 +1,12 @@
 # Billing gateway: developer entry points. See README / DESIGN.md "Running it".
-#   make setup       .venv + Python deps (pinned by constraints.txt), GraphiQL assets (npm ci),
+#   make setup       .venv + Python deps (pinned by constraints.txt), GraphiQL assets and the
+#                    graphql-http audit suite (npm ci),
 #                    Debian packages libharfbuzz-subset0 + chromium when root (best effort)
 #   make run         demo server on http://127.0.0.1:8000/graphql
 #   make test        pytest on SQLite, then again on PostgreSQL if BILLING_TEST_POSTGRES_URL is set
 #   make lint        ruff + mypy
+#   make bench       GraphQL vs a hand-written endpoint, SQL per request, payInvoice (bench/run.py)
+#   make bench-documents   invoice PDF latency, pool throughput, GraphQL p99 while rendering
 # Setup is stamp-based: a second `make setup` does nothing unless pyproject.toml,
 # constraints.txt or the IDE's package(-lock).json changed. APT=0 skips apt-get.
 
@@ -15,11 +18,13 @@ BIN := $(VENV)/bin
 IDE_DIR := gateway/ide_assets
 VENV_STAMP := $(VENV)/.stamp
 IDE_STAMP := $(IDE_DIR)/node_modules/.stamp
+AUDIT_DIR := tests/security/http_audit
+AUDIT_STAMP := $(AUDIT_DIR)/node_modules/.stamp
 APT_PACKAGES := libharfbuzz-subset0 chromium
 
-.PHONY: setup system-packages run test lint migrations clean
+.PHONY: setup system-packages run test lint migrations bench bench-documents clean
 
-setup: $(VENV_STAMP) $(IDE_STAMP) system-packages
+setup: $(VENV_STAMP) $(IDE_STAMP) $(AUDIT_STAMP) system-packages
 
 $(VENV_STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +36,15 @@ $(IDE_STAMP): $(IDE_DIR)/package.json $(IDE_DIR)/package-lock.json
 	  cd $(IDE_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/.stamp; \
 	else \
 	  echo "setup: npm not found; GraphiQL assets not installed (the IDE answers 503 until they are)." >&2; \
+	fi
+
+# The graphql-http audit suite (GraphQL over HTTP), run by tests/security against a
+# loopback server; pinned by its package-lock.json.
+$(AUDIT_STAMP): $(AUDIT_DIR)/package.json $(AUDIT_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(AUDIT_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/.stamp; \
+	else \
+	  echo "setup: npm not found; the GraphQL-over-HTTP audit will be SKIPPED by the tests." >&2; \
 	fi
 
 # Best effort, never fails: installs what is missing when root and apt-get exists.
@@ -66,9 +80,15 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+bench: setup
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-documents: setup
+	$(BIN)/python bench/documents.py $(BENCH_ARGS)
+
 migrations: setup
 	$(BIN)/billing-gateway makemigrations
 
 clean:
-	rm -rf $(VENV) $(IDE_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) $(IDE_DIR)/node_modules $(AUDIT_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

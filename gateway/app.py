@@ -7,61 +7,37 @@ the demo may pass ready-made services (a recording provider, a fixed clock) inst
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from tortoise import connections
 
 from gateway.db import close_db, init_db
 from gateway.documents import check_document_settings, document_routes, install_documents
-from gateway.ide import graphiql_html, ide_routes
+from gateway.graphql_http import GraphQLEndpoint
+from gateway.ide import ide_routes
+from gateway.metrics import metrics_endpoint, observe_provider_call, timed_graphql
+from gateway.portal import portal_routes
+from gateway.ratelimit import build_rate_limiter
+from gateway.security import SecurityConfig, check_security_settings, security_middleware
 from gateway.settings import Settings
 from gateway.webhooks import stripe_webhook
 from models import SubscriptionStatus
-from resolvers.context import Context
 from schema import schema
-from services.auth import authenticate
 from services.clock import Clock, SystemClock
 from services.context import ServiceContext
 from services.documents.pool import Renderer, RenderPool
-from services.errors import Unauthenticated
 from services.policy import BillingPolicy
 from services.provider.base import ProviderUnavailableError
+from services.provider.instrumented import InstrumentedProvider
 from services.provider.stripe import StripeProvider
 
 log = logging.getLogger("gateway")
-
-
-class BillingGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context and a GraphiQL page served locally."""
-
-    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
-        services: ServiceContext = request.app.state.services
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        try:
-            principal = await authenticate(request.headers.get("authorization"))
-            auth_error = None
-        except Unauthenticated as exc:
-            principal, auth_error = None, exc
-        return Context(
-            services=services,
-            principal=principal,
-            auth_error=auth_error,
-            request_id=request_id,
-            documents=getattr(request.app.state, "documents", None),
-        )
-
-    async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(graphiql_html(request.url.path))
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> ServiceContext:
@@ -73,7 +49,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> ServiceCon
         timeout_s=settings.stripe_timeout_seconds,
     )
     return ServiceContext(
-        provider=provider, clock=clock or SystemClock(), policy=policy_from(settings)
+        provider=InstrumentedProvider(provider, observe_provider_call),
+        clock=clock or SystemClock(),
+        policy=policy_from(settings),
     )
 
 
@@ -129,6 +107,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = services is None
         check_document_settings(settings)
+        check_security_settings(settings)
         if render_pool is not None:
             render_pool.warm()
         if manage_db:
@@ -144,21 +123,26 @@ def create_app(
                 await close_db()
             if render_pool is not None:
                 render_pool.shutdown()
+            await limiter.close()
 
-    graphql = BillingGraphQL(
+    limiter = build_rate_limiter(settings.redis_url, settings.rate_limit_window_seconds)
+    graphql = GraphQLEndpoint(
         schema,
-        graphql_ide="graphiql" if settings.graphiql_enabled else None,
-        allow_queries_via_get=True,
+        SecurityConfig.from_settings(settings),
+        limiter,
+        graphiql=settings.graphiql_enabled,
     )
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", timed_graphql(graphql), methods=["GET", "POST"]),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint()),
         *document_routes(),
+        *portal_routes(),
         *(ide_routes() if settings.graphiql_enabled else []),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=security_middleware(settings))
     app.state.settings = settings
     if services is not None:
         app.state.services = services

@@ -3,8 +3,11 @@
 from starlette.applications import Starlette
 
 from gateway.app import create_app
+from gateway.logs import configure_logging
 from gateway.settings import get_settings
 
 
 def app_factory() -> Starlette:
-    return create_app(get_settings())
+    settings = get_settings()
+    configure_logging(settings)  # again in each worker process
+    return create_app(settings)

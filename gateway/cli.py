@@ -15,17 +15,15 @@ from pathlib import Path
 import uvicorn
 
 from gateway import db
+from gateway.cli_keys import add_key_commands
+from gateway.logs import configure_logging
 from gateway.settings import Settings, get_settings
 
 log = logging.getLogger("gateway.cli")
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    logging.getLogger("stripe").setLevel(logging.WARNING)  # one INFO line per API call
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # the demo mailbox, per SMTP command
+    configure_logging(settings)  # structlog; JSON lines in production
 
 
 async def _with_db(settings: Settings, body: object) -> None:
@@ -51,58 +49,6 @@ def cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
-    from models import ApiKeyRole
-    from services.auth import create_api_key
-    from services.clock import SystemClock
-    from services.errors import BillingError
-
-    async def run() -> str:
-        await db.init_db(settings.database_url)
-        try:
-            return await create_api_key(
-                account_email=args.account,
-                role=ApiKeyRole(args.role),
-                now=SystemClock().now(),
-                label=args.label,
-            )
-        finally:
-            await db.close_db()
-
-    try:
-        key = asyncio.run(run())
-    except BillingError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 1
-    print(f"{args.role} key for {args.account} (shown once, store it now):", file=sys.stderr)
-    print(key)
-    return 0
-
-
-def cmd_create_partner_key(args: argparse.Namespace, settings: Settings) -> int:
-    from services.auth import create_partner_key
-    from services.clock import SystemClock
-    from services.errors import BillingError
-
-    async def run() -> str:
-        await db.init_db(settings.database_url)
-        try:
-            return await create_partner_key(
-                account_emails=args.account, now=SystemClock().now(), label=args.label
-            )
-        finally:
-            await db.close_db()
-
-    try:
-        key = asyncio.run(run())
-    except BillingError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 1
-    print(f"partner key for {len(args.account)} account(s) (shown once):", file=sys.stderr)
-    print(key)
-    return 0
-
-
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(db.migrate(settings.database_url))
     uvicorn.run(
@@ -111,8 +57,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
-        # uvloop and httptools when installed (they are dependencies): about 1.3x the
-        # requests per second of asyncio + h11 on the billing page (bench/NOTES.md).
+        # uvloop and httptools (dependencies; the fallbacks are for odd platforms): less
+        # per-request overhead in the event loop and the HTTP parser.
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         http="httptools" if importlib.util.find_spec("httptools") else "h11",
         access_log=settings.access_log,
@@ -333,16 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     mk.add_argument("--empty", action="store_true")
     mk.set_defaults(func=cmd_makemigrations)
 
-    key = sub.add_parser("create-api-key", help="create a key for one account; prints it once")
-    key.add_argument("--account", required=True, metavar="EMAIL")
-    key.add_argument("--role", required=True, choices=["admin", "viewer"])
-    key.add_argument("--label", default="")
-    key.set_defaults(func=cmd_create_api_key)
-
-    partner = sub.add_parser("create-partner-key", help="create a read-only key over accounts")
-    partner.add_argument("--account", required=True, action="append", metavar="EMAIL")
-    partner.add_argument("--label", default="")
-    partner.set_defaults(func=cmd_create_partner_key)
+    add_key_commands(sub)
     return parser
 
 

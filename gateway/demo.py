@@ -18,6 +18,7 @@ import aiohttp
 
 from models import (
     Account,
+    ApiKey,
     ApiKeyRole,
     BillingInterval,
     Invoice,
@@ -32,7 +33,13 @@ from models import (
     SubscriptionStatus,
 )
 from services import card_setup, payments
-from services.auth import Principal, authenticate, create_api_key, create_partner_key
+from services.auth import (
+    KeyHasher,
+    Principal,
+    authenticate,
+    create_api_key,
+    create_partner_key,
+)
 from services.context import ServiceContext
 from services.customers import ensure_customer
 from services.errors import PaymentDeclined, Unauthenticated
@@ -67,8 +74,8 @@ async def tokenize(api_base: str, secret_key: str, number: str, exp_year: int = 
         "card[exp_year]": str(exp_year),
         "card[cvc]": "123",
     }
-    auth = aiohttp.BasicAuth(secret_key, "")
-    async with aiohttp.ClientSession(auth=auth) as session:
+    headers = {"Authorization": f"Bearer {secret_key}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
         async with session.post(f"{api_base}/v1/payment_methods", data=form) as response:
             body = await response.json()
     return str(body["id"])
@@ -232,23 +239,30 @@ async def revault_cards(ctx: ServiceContext, api_base: str, secret_key: str) -> 
     return count
 
 
-async def write_credentials(path: Path, now: datetime) -> dict[str, Any]:
+async def write_credentials(
+    path: Path, now: datetime, hasher: KeyHasher | None = None
+) -> dict[str, Any]:
     """Keys are shown once: the demo keeps its own in a file for the person trying it."""
+    hasher = hasher or KeyHasher.development()
     if path.exists():
         data: dict[str, Any] = json.loads(path.read_text())
-        if await _keys_still_valid(data):
+        if await _keys_still_valid(data, hasher, now):
             return data
+    # New demo keys replace the old ones (a principal holds at most two active keys).
+    await ApiKey.filter(label="demo", revoked_at=None).update(revoked_at=now)
     accounts: dict[str, dict[str, str]] = {}
     for email in DEMO_EMAILS:
         accounts[email] = {
             "admin": await create_api_key(
-                account_email=email, role=ApiKeyRole.ADMIN, now=now, label="demo"
+                account_email=email, role=ApiKeyRole.ADMIN, now=now, label="demo", hasher=hasher
             ),
             "viewer": await create_api_key(
-                account_email=email, role=ApiKeyRole.VIEWER, now=now, label="demo"
+                account_email=email, role=ApiKeyRole.VIEWER, now=now, label="demo", hasher=hasher
             ),
         }
-    partner = await create_partner_key(account_emails=list(DEMO_EMAILS), now=now, label="demo")
+    partner = await create_partner_key(
+        account_emails=list(DEMO_EMAILS), now=now, label="demo", hasher=hasher
+    )
     data = {"accounts": accounts, "partner": partner}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n")
@@ -256,9 +270,9 @@ async def write_credentials(path: Path, now: datetime) -> dict[str, Any]:
     return data
 
 
-async def _keys_still_valid(data: dict[str, Any]) -> bool:
+async def _keys_still_valid(data: dict[str, Any], hasher: KeyHasher, now: datetime) -> bool:
     try:
-        await authenticate(f"Bearer {data['partner']}")
+        await authenticate(f"Bearer {data['partner']}", hasher=hasher, now=now)
         return True
     except (Unauthenticated, KeyError):
         return False

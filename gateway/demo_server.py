@@ -16,6 +16,7 @@ from gateway.app import build_services, create_app
 from gateway.demo import revault_cards, seed_if_absent, write_credentials
 from gateway.demo_mail import start_mailbox
 from gateway.sandbox import start_sandbox
+from gateway.security import key_hasher
 from gateway.settings import Settings
 from gateway.worker import run_worker, smtp_config
 from services.clock import OffsetClock
@@ -65,13 +66,16 @@ async def run_demo(
                 count = await revault_cards(services, sandbox.api_base, sandbox.secret_key)
                 log.info("demo data kept; %d card(s) vaulted again in the fresh sandbox", count)
             credentials_path = data_dir / "demo-credentials.json"
-            credentials = await write_credentials(credentials_path, services.clock.now())
+            credentials = await write_credentials(
+                credentials_path, services.clock.now(), key_hasher(settings)
+            )
             _print_welcome(host, port, credentials_path, credentials)
             await _register_webhook(settings, sandbox.api_base, f"http://{host}:{port}")
             worker = asyncio.create_task(
                 run_worker(services, smtp_config(settings), DEMO_WORKER_INTERVAL_S, stop)
             )
             app = create_app(settings, services=services, manage_db=False)
+            app.state.demo_credentials = credentials  # the portal's sign-in picker
             server = uvicorn.Server(
                 uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower())
             )
@@ -94,8 +98,8 @@ async def _register_webhook(settings: Settings, api_base: str, gateway_url: str)
         "url": f"{gateway_url}/webhooks/stripe",
         "secret": settings.stripe_webhook_secret.get_secret_value(),
     }
-    auth = aiohttp.BasicAuth(settings.stripe_api_key.get_secret_value(), "")
-    async with aiohttp.ClientSession(auth=auth) as session:
+    headers = {"Authorization": f"Bearer {settings.stripe_api_key.get_secret_value()}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
         async with session.post(f"{api_base}/_config/webhooks/gateway", data=form) as response:
             if response.status >= 300:
                 log.warning("sandbox refused the webhook endpoint (%s)", response.status)
@@ -108,6 +112,7 @@ def _print_welcome(host: str, port: int, path: Path, credentials: dict[str, obje
     print(
         f"""
 Billing gateway demo: http://{host}:{port}/graphql  (GraphiQL in a browser)
+Billing portal:       http://{host}:{port}/portal   (pick a demo account to sign in)
 
 Demo keys are in {path}. In GraphiQL's Headers tab paste, e.g. for plus@demo.test:
   {json.dumps({"Authorization": f"Bearer {plus_admin}"})}

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+    # `serve`: server processes (each with its own event loop, DB pool and provider
+    # client) and uvicorn's per-request access log line.
+    workers: int = 1
+    access_log: bool = True
 
     stripe_api_key: SecretStr = SecretStr("sk_test_sandbox")
     stripe_publishable_key: str = "pk_test_sandbox"
@@ -38,8 +42,8 @@ class Settings(BaseSettings):
     document_paper_size: Literal["A4", "Letter"] = "A4"
     document_locale: str = "en_US"  # money and dates on documents (babel)
     document_link_secret: SecretStr | None = None  # required in production
-    document_link_lifetime_seconds: int = 3600
-    document_render_workers: int = 2
+    document_link_lifetime_seconds: int = Field(default=3600, gt=0)
+    document_render_workers: int = Field(default=2, ge=1)
 
     # Provider webhooks (POST /webhooks/stripe): the endpoint's signing secret.
     stripe_webhook_secret: SecretStr = SecretStr("whsec_development")
@@ -61,6 +65,41 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_tls: bool = False
     mail_from: str = "Billing <billing@example.test>"
+
+    # Security (README "Security"). API keys: the pepper their hashes are keyed with
+    # (required in production) and how long a rotated-out key keeps working.
+    api_key_pepper: SecretStr | None = None
+    api_key_rotation_overlap_hours: int = 168
+    # OIDC / JWT bearer tokens for SPAs: on when issuer, audience and JWKS URL are all set.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_account_claim: str = "billing_account"  # the account's email, or a list of emails
+    oidc_role_claim: str = "billing_role"  # "admin" or "viewer"
+    oidc_default_role: Literal["admin", "viewer"] = "viewer"
+    oidc_algorithms: list[Literal["RS256", "ES256"]] = ["RS256", "ES256"]
+    oidc_leeway_seconds: int = 30
+    oidc_jwks_cache_seconds: int = 300
+    oidc_jwks_refresh_interval_seconds: float = 30.0
+    # Hostile queries: refused before execution with a 400.
+    max_body_bytes: int = 100_000
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2_000
+    max_batch_operations: int = 10
+    max_page_size: int = Field(default=100, ge=1, le=100)
+    max_query_cost: int = 5_000
+    cost_list_size: int = 10  # assumed length of a list field that takes no `first`
+    introspection: bool | None = None  # None: on unless production (admin keys: always)
+    cors_allow_origins: list[str] = []
+    # Rate limits per API key / token subject and per client address, in fixed windows;
+    # shared across processes through Redis when redis_url is set.
+    rate_limit_per_key: int = 600
+    rate_limit_per_address: int = 1_200
+    rate_limit_window_seconds: int = 60
+    rate_limit_failed_auth_cost: int = 20
+    redis_url: str | None = None
+    log_format: Literal["console", "json"] | None = None  # None: json in production
 
     @property
     def graphiql_enabled(self) -> bool:

@@ -31,18 +31,27 @@ class Account(Model):
 
 
 class ApiKey(Model):
-    """A bearer key. Only a SHA-256 of the secret is stored. The secret is shown once."""
+    """A bearer key. Only a peppered hash of the secret is stored. The secret is shown once.
+
+    `principal` names who the key acts for (an account and role, or a partner), so a
+    rotation can keep two keys of one principal active at once. `hash_version` 1 is the
+    legacy plain SHA-256, 2 an HMAC of that digest under the server's pepper.
+    """
 
     id = fields.IntField(primary_key=True)
     prefix = fields.CharField(max_length=16, unique=True)
     secret_hash = fields.CharField(max_length=64)
+    hash_version = fields.SmallIntField(default=1)
     role = fields.CharEnumField(ApiKeyRole, max_length=16)
+    principal = fields.CharField(max_length=64, default="", db_index=True)
     account_id: int | None
     account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="api_keys", null=True, on_delete=fields.CASCADE
     )
     label = fields.CharField(max_length=200, default="")
     created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -50,7 +59,7 @@ class ApiKey(Model):
 
 
 class PartnerAccess(Model):
-    """Grants a partner key read access to one account."""
+    """Grants a partner key read access to one account, and writes only when can_write."""
 
     id = fields.IntField(primary_key=True)
     api_key_id: int
@@ -61,6 +70,7 @@ class PartnerAccess(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="partner_grants", on_delete=fields.CASCADE
     )
+    can_write = fields.BooleanField(default=False)
 
     class Meta:
         table = "partner_access"

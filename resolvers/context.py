@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import strawberry
 
 from resolvers.loaders import Loaders
+from schema.limits import RequestPolicy
 from services.auth import Principal
 from services.context import ServiceContext
 from services.errors import BillingError, Unauthenticated
@@ -20,6 +21,7 @@ class Context:
     request_id: str = ""
     loaders: Loaders = field(default_factory=Loaders)
     documents: object | None = None  # link signer, once documents are wired in
+    request_policy: RequestPolicy = field(default_factory=RequestPolicy)
 
     def require_principal(self) -> Principal:
         if self.principal is None:

@@ -11,6 +11,7 @@ from typing import Any, NoReturn, TypeVar
 
 from graphql import GraphQLError
 
+from gateway.metrics import count_error
 from schema import errors as gql
 from schema.types.invoice import Payment
 from services import errors as svc
@@ -38,6 +39,7 @@ _TABLE: dict[type[svc.BillingError], type[gql.UserError]] = {
 
 def to_user_error(exc: svc.BillingError) -> gql.UserError:
     error_type = _TABLE[type(exc)]
+    count_error(exc.code, "user")
     common: dict[str, Any] = {
         "code": gql.ErrorCode(exc.code),
         "message": exc.message,

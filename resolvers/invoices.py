@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING
 from models import InvoiceStatus as InvoiceStatusModel
 from resolvers.context import Info
 from resolvers.errors import raise_top_level
+from resolvers.invoice_pages import page_key
 from services.errors import BillingError
 from services.invoices import list_invoices
 
 if TYPE_CHECKING:
+    from schema.types.common import Money
     from schema.types.invoice import InvoiceConnection
 
 
@@ -26,7 +28,11 @@ async def invoice_connection(
     from schema.types.invoice import Invoice, InvoiceConnection, InvoiceEdge
 
     try:
-        page = await list_invoices(account_id, first=first, after=after, statuses=status)
+        if after:
+            page = await list_invoices(account_id, first=first, after=after, statuses=status)
+        else:  # first pages of many accounts batch into one statement
+            key = page_key(account_id, first, status)
+            page = await info.context.loaders.first_invoice_page.load(key)
     except BillingError as exc:
         raise_top_level(exc)
     for invoice in page.invoices:
@@ -42,3 +48,11 @@ async def invoice_connection(
         ),
         total_count=page.total_count,
     )
+
+
+async def outstanding_balance(info: Info, account_id: int, currency: str) -> Money:
+    """Sum due on open invoices, batched across the accounts of a page."""
+    from schema.types.common import Money
+
+    due = await info.context.loaders.outstanding_by_account.load(account_id)
+    return Money.of(due, currency)

@@ -7,20 +7,27 @@ across requests or callers.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from gateway.metrics import observe_batch
 from models import (
     Account,
     Invoice,
     InvoiceLine,
+    InvoiceStatus,
     Payment,
     PaymentMethod,
     PaymentMethodStatus,
     Plan,
     Subscription,
 )
+from resolvers.invoice_pages import first_pages
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 async def _accounts(ids: Sequence[int]) -> list[Account | None]:
@@ -71,18 +78,55 @@ async def _payments(invoice_ids: Sequence[int]) -> list[list[Payment]]:
     return [grouped[i] for i in invoice_ids]
 
 
+async def _outstanding(account_ids: Sequence[int]) -> list[int]:
+    """Sum due on OPEN invoices per account (currency: the account's, as in the service)."""
+    due: dict[int, int] = defaultdict(int)
+    rows = await Invoice.filter(
+        account_id__in=list(account_ids), status=InvoiceStatus.OPEN
+    ).values_list("account_id", "total", "amount_paid")
+    for account_id, total, paid in rows:
+        due[account_id] += max(int(total) - int(paid), 0)
+    return [due[i] for i in account_ids]
+
+
 async def _invoices(ids: Sequence[int]) -> list[Invoice | None]:
     rows = {i.id: i for i in await Invoice.filter(id__in=list(ids))}
     return [rows.get(i) for i in ids]
 
 
+def _loader(
+    name: str, load: Callable[[Sequence[K]], Awaitable[Sequence[V]]]
+) -> DataLoader[K, V]:
+    """A DataLoader whose batch sizes show on /metrics (dataloader_batch_size{loader})."""
+
+    async def batch(keys: list[K]) -> Sequence[V]:
+        observe_batch(name, len(keys))
+        return await load(keys)
+
+    return DataLoader(load_fn=batch)
+
+
 class Loaders:
     def __init__(self) -> None:
-        self.account_by_id = DataLoader(load_fn=_accounts)
-        self.plan_by_id = DataLoader(load_fn=_plans)
-        self.subscription_by_account = DataLoader(load_fn=_subscriptions)
-        self.payment_methods_by_account = DataLoader(load_fn=_payment_methods)
-        self.payment_method_by_id = DataLoader(load_fn=_payment_methods_by_id)
-        self.lines_by_invoice = DataLoader(load_fn=_lines)
-        self.payments_by_invoice = DataLoader(load_fn=_payments)
-        self.invoice_by_id = DataLoader(load_fn=_invoices)
+        self.account_by_id = _loader("account_by_id", _accounts)
+        self.plan_by_id = _loader("plan_by_id", _plans)
+        self.subscription_by_account = _loader("subscription_by_account", _subscriptions)
+        self.payment_methods_by_account = _loader(
+            "payment_methods_by_account", self._payment_methods
+        )
+        self.payment_method_by_id = _loader("payment_method_by_id", _payment_methods_by_id)
+        self.lines_by_invoice = _loader("lines_by_invoice", _lines)
+        self.payments_by_invoice = _loader("payments_by_invoice", _payments)
+        self.invoice_by_id = _loader("invoice_by_id", _invoices)
+        self.outstanding_by_account = _loader("outstanding_by_account", _outstanding)
+        #: First pages of billing history (no cursor), keyed by `invoice_pages.page_key`.
+        self.first_invoice_page = _loader("first_invoice_page", first_pages)
+
+    async def _payment_methods(self, account_ids: Sequence[int]) -> list[list[PaymentMethod]]:
+        """Cards per account; each also primes payment_method_by_id, which payments read."""
+        grouped = await _payment_methods(account_ids)
+        for cards in grouped:
+            for pm in cards:
+                self.payment_method_by_id.prime(pm.id, pm)
+        return grouped
+

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from gateway.metrics import count_payment
+from models import Payment as PaymentModel
 from resolvers.context import Info
 from resolvers.errors import guarded
 from resolvers.ids import decode_id, decode_optional_id
@@ -10,6 +15,22 @@ from schema.inputs import PayInvoiceInput, PaymentIdInput
 from schema.types.invoice import Invoice, Payment
 from services import payments
 from services.auth import Principal
+from services.errors import BillingError
+
+T = TypeVar("T")
+
+
+async def _counted(
+    mutation: str, call: Awaitable[tuple[T, PaymentModel]]
+) -> tuple[T, PaymentModel]:
+    """payments_total{outcome}: the payment's status, or the refusal's code."""
+    try:
+        result = await call
+    except BillingError as exc:
+        count_payment(mutation, exc.code)
+        raise
+    count_payment(mutation, result[1].status.value)
+    return result
 
 
 async def pay_invoice(info: Info, input: PayInvoiceInput) -> payloads.PayInvoiceResult:
@@ -20,12 +41,15 @@ async def pay_invoice(info: Info, input: PayInvoiceInput) -> payloads.PayInvoice
         pm_id = decode_optional_id(
             input.payment_method_id, "PaymentMethod", field="paymentMethodId"
         )
-        invoice, payment = await payments.pay_invoice(
-            ctx,
-            principal,
-            invoice_id,
-            payment_method_id=pm_id,
-            idempotency_key=input.idempotency_key,
+        invoice, payment = await _counted(
+            "payInvoice",
+            payments.pay_invoice(
+                ctx,
+                principal,
+                invoice_id,
+                payment_method_id=pm_id,
+                idempotency_key=input.idempotency_key,
+            ),
         )
         return payloads.PayInvoiceSuccess(
             invoice=Invoice.from_model(invoice), payment=Payment.from_model(payment)
@@ -39,7 +63,9 @@ async def confirm_payment(info: Info, input: PaymentIdInput) -> payloads.PayInvo
 
     async def call(principal: Principal) -> payloads.PayInvoiceSuccess:
         payment_id = decode_id(input.payment_id, "Payment", field="paymentId")
-        invoice, payment = await payments.confirm_payment(ctx, principal, payment_id)
+        invoice, payment = await _counted(
+            "confirmPayment", payments.confirm_payment(ctx, principal, payment_id)
+        )
         return payloads.PayInvoiceSuccess(
             invoice=Invoice.from_model(invoice), payment=Payment.from_model(payment)
         )

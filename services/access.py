@@ -27,7 +27,7 @@ async def readable_account(principal: Principal, account_id: int | None) -> Acco
 
 def check_billing_change(principal: Principal, account: Account) -> None:
     """Raise unless this caller may change this account's billing."""
-    if not principal.can_write:
+    if not principal.can_write_to(account.id):
         raise PermissionDenied()
     if account.tier is PlanTier.ENTERPRISE:
         raise SelfServiceUnavailable()

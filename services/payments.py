@@ -21,6 +21,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Account, Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
+from services._crashpoints import crash_point
 from services.access import check_billing_change, scoped_invoice, scoped_payment
 from services.auth import Principal
 from services.context import ServiceContext
@@ -109,6 +110,7 @@ async def charge_claimed(
     ctx: ServiceContext, payment: Payment, pm: PaymentMethod, account: Account
 ) -> tuple[Invoice, Payment]:
     """Call the provider for a claimed payment and record what it said."""
+    crash_point("after_claim")
     customer_id = await ensure_customer(ctx, account)
     try:
         result = await ctx.provider.charge(
@@ -137,7 +139,9 @@ async def charge_claimed(
         )
         await payment.refresh_from_db()
         raise PaymentDeclined(payment) from exc
+    crash_point("after_provider_call")
     payment, invoice = await apply_charge_result(payment, result, ctx.clock.now(), ctx.policy)
+    crash_point("after_commit")
     if payment.status is PaymentStatus.FAILED:
         raise PaymentDeclined(payment)
     return invoice, payment

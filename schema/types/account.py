@@ -15,7 +15,6 @@ from schema.types.invoice import InvoiceConnection
 from schema.types.payment_method import PaymentMethod
 from schema.types.plan import Subscription
 from services.billing_info import billing_info_of
-from services.invoices import outstanding_balance
 
 
 @strawberry.type
@@ -70,5 +69,7 @@ class Account(Node):
         )
 
     @strawberry.field(description="Sum due on open invoices.")
-    async def outstanding_balance(self) -> Money:
-        return Money.from_value(await outstanding_balance(self.model))
+    async def outstanding_balance(self, info: Info) -> Money:
+        return await invoice_resolvers.outstanding_balance(
+            info, self.model.id, self.model.currency
+        )

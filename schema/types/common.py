@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import strawberry
 
 from services.addresses import Address as AddressValue
@@ -15,19 +17,28 @@ class Node:
     id: strawberry.ID
 
 
+@lru_cache(maxsize=4096)
+def format_money(amount: int, currency: str) -> str:
+    """Babel's formatting costs ~100 us a call and a page repeats a few amounts many times."""
+    return MoneyValue(amount, currency).format()
+
+
 @strawberry.type(description="An amount in minor units (cents) of an ISO 4217 currency.")
 class Money:
     amount: int
     currency: str
-    formatted: str
+
+    @strawberry.field
+    def formatted(self) -> str:
+        return format_money(self.amount, self.currency)
 
     @classmethod
     def of(cls, amount: int, currency: str) -> Money:
-        return cls.from_value(MoneyValue(amount, currency))
+        return cls(amount=amount, currency=currency)
 
     @classmethod
     def from_value(cls, money: MoneyValue) -> Money:
-        return cls(amount=money.amount, currency=money.currency, formatted=money.format())
+        return cls(amount=money.amount, currency=money.currency)
 
 
 @strawberry.type

@@ -59,17 +59,15 @@ class RenderPool:
 
     async def render(self, job: RenderJob) -> bytes:
         loop = asyncio.get_running_loop()
+        pool = self._pool()
         try:
-            return await loop.run_in_executor(self._pool(), _render_in_worker, job)
+            return await loop.run_in_executor(pool, _render_in_worker, job)
         except BrokenProcessPool:
             # A worker died (killed, out of memory): start a fresh pool and try once more.
-            self._discard()
+            if self._executor is pool:  # not already replaced by a concurrent render
+                self._executor = None
+                pool.shutdown(wait=False, cancel_futures=True)
             return await loop.run_in_executor(self._pool(), _render_in_worker, job)
-
-    def _discard(self) -> None:
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
 
     def shutdown(self) -> None:
         """Stop the workers; waits for running renders. Idempotent."""

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TypeVar
 
 from services.provider.base import (
     CardDetails,
+    ChargeRecord,
     ChargeResult,
     PaymentProvider,
     ProviderError,
@@ -128,8 +130,15 @@ class InstrumentedProvider:
     async def cancel_charge(self, payment_intent_id: str) -> ChargeResult:
         return await self._timed("cancel_charge", self.inner.cancel_charge(payment_intent_id))
 
+    async def list_charges(self, *, since: datetime | None = None) -> list[ChargeRecord]:
+        return await self._timed("list_charges", self.inner.list_charges(since=since))
+
     async def ping(self) -> None:
         await self._timed("ping", self.inner.ping())
 
     async def close(self) -> None:
         await self.inner.close()
+
+
+def _is_a_provider(wrapper: InstrumentedProvider) -> PaymentProvider:
+    return wrapper  # mypy: the wrapper must keep up with every method of the protocol

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from PIL import Image
 from pydantic import SecretStr
+from pypdf import PdfReader
 
 from gateway.app import create_app
+from gateway.documents import check_document_settings, render_options
 from gateway.settings import Settings
 from models import Document, Invoice, InvoiceStatus
 from services.clock import FixedClock
 from services.context import ServiceContext
-from services.documents.content import DocumentKind
+from services.documents.content import (
+    DocumentKind,
+    InvoiceContent,
+    Line,
+    Party,
+    RenderJob,
+    RenderOptions,
+)
 from services.documents.links import DocumentLinks
 from services.documents.pool import RenderPool
+from services.documents.render import AssetFetcher, asset_map, render_pdf
 from tests.factories import api_key, gql, make_account, make_invoice
 from tests.pdfs import CountingRenderer, pdf_text
 
@@ -239,10 +252,70 @@ async def test_production_refuses_to_start_without_a_link_secret(
 
     assert app.state.documents is None  # no links signed with a guessable key
     with pytest.raises(ValueError, match="BILLING_DOCUMENT_LINK_SECRET"):
+        check_document_settings(settings)
+    with pytest.raises(ValueError):
         async with app.router.lifespan_context(app):
             pass
 
     configured = settings.model_copy(update={"document_link_secret": SecretStr("x" * 32)})
+    check_document_settings(configured)
     app = create_app(configured, services=services, manage_db=False, renderer=render_pool)
-    async with app.router.lifespan_context(app):
-        assert app.state.documents is not None
+    assert app.state.documents is not None
+
+def _job(options: RenderOptions) -> RenderJob:
+    day = datetime(2026, 11, 12, tzinfo=UTC)
+    invoice = InvoiceContent(
+        number="INV-2026-000001", status="OPEN", currency="USD", customer=Party(name="Alice"),
+        period_start=day, period_end=day + timedelta(days=30), issued_at=day,
+        due_at=day + timedelta(days=14), paid_at=None, subtotal=2900, tax=0, total=2900,
+        amount_paid=0, amount_due=2900, lines=(Line("Plus plan, monthly", 1, 2900, 2900),),
+    )
+    return RenderJob(DocumentKind.INVOICE, invoice, options)
+
+
+def test_seller_block_and_logo_come_from_settings(tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (240, 60), "#1e3a8a").save(logo)
+    settings = Settings(
+        seller_name="Acme Billing GmbH", seller_address="Hauptstraße 1\n10115 Berlin\nGermany",
+        seller_tax_id="DE136695976", seller_email="billing@acme.example", seller_logo_path=logo,
+        document_paper_size="Letter",
+    )
+    job = _job(render_options(settings))
+    fetcher = AssetFetcher(asset_map(job))
+
+    pdf = render_pdf(job, fetcher=fetcher)
+
+    text = pdf_text(pdf)
+    for expected in ("Acme Billing GmbH", "Hauptstraße 1", "10115 Berlin", "Tax ID DE136695976",
+                     "billing@acme.example"):
+        assert expected in text, expected
+    assert "asset:logo" in fetcher.requested
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    assert len(page.images) == 1
+    assert round(float(page.mediabox.width)) == 612  # US Letter
+
+
+def test_an_svg_logo_cannot_reach_the_network(tmp_path: Path) -> None:
+    logo = tmp_path / "logo.svg"
+    logo.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'width="100" height="20"><rect width="100" height="20" fill="#123"/>'
+        '<image xlink:href="http://127.0.0.1:9/track.png" width="10" height="10"/></svg>'
+    )
+    job = _job(render_options(Settings(seller_logo_path=logo)))
+    fetcher = AssetFetcher(asset_map(job))
+
+    render_pdf(job, fetcher=fetcher)
+
+    assert "asset:logo" in fetcher.requested
+    refused = [url for url in fetcher.requested if not url.startswith("asset:")]
+    assert refused == ["http://127.0.0.1:9/track.png"]  # asked, refused, never fetched
+
+
+def test_a_logo_that_is_not_an_image_is_refused_at_startup(tmp_path: Path) -> None:
+    logo = tmp_path / "logo.html"
+    logo.write_text("<h1>hi</h1>")
+
+    with pytest.raises(ValueError, match="LOGO"):
+        check_document_settings(Settings(seller_logo_path=logo))

@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 import httpx
 import pytest
 
+from resolvers import invoice_pages
 from resolvers import invoices as invoice_resolvers
 from services import billing_info
 from tests.factories import api_key, gql, make_account
@@ -33,6 +34,7 @@ async def _explode_async(*args: Any, **kwargs: Any) -> NoReturn:
 def broken_services(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(billing_info, "update_billing_info", _explode_async)
     monkeypatch.setattr(invoice_resolvers, "list_invoices", _explode_async)
+    monkeypatch.setattr(invoice_pages, "_fetch", _explode_async)  # first pages, batched
 
 
 @pytest.mark.usefixtures("broken_services")

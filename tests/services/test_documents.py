@@ -10,7 +10,16 @@ import pytest
 from pypdf import PdfReader
 
 from gateway.sandbox import Sandbox
-from models import Account, Document, Invoice, InvoiceLine, InvoiceStatus, PaymentMethodStatus
+from models import (
+    Account,
+    Document,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentMethodStatus,
+    PaymentStatus,
+)
 from models import PaymentMethod as PaymentMethodModel
 from services import payments
 from services.addresses import Address
@@ -129,20 +138,26 @@ async def test_receipt_shows_payment_date_card_and_amount_even_after_card_delete
     receipt_number = "RCPT-" + (invoice.number or "").removeprefix("INV-")
     assert document.filename == f"receipt-{receipt_number}.pdf"
     for expected in (
-        receipt_number, f"Invoice number {invoice.number}", "Visa •••• 4242",
-        "Amount paid $49.00", "Date paid Nov 23, 2026", "Alice Ltd",
+        f"Receipt {receipt_number}", f"Invoice number {invoice.number}",
+        "AMOUNT PAID $49.00", "DATE PAID Nov 23, 2026", "PAYMENT METHOD Visa •••• 4242",
+        "Amount paid $49.00", "Alice Ltd", "Unter den Linden 5",
     ):
         assert expected in text, expected
 
 
 async def test_invoice_pdf_shows_paid_stamp_once_paid_and_keeps_the_open_copy(
-    store: DocumentStore, renderer: CountingRenderer
+    store: DocumentStore, renderer: CountingRenderer, clock: FixedClock
 ) -> None:
     account = await billed_account()
     invoice = await make_invoice(account)
     open_pdf = await store.get(invoice.id, DocumentKind.INVOICE)
     await Invoice.filter(id=invoice.id).update(
         status=InvoiceStatus.PAID, amount_paid=2900, paid_at=invoice.issued_at
+    )
+    await Payment.create(
+        account_id=invoice.account_id, invoice=invoice, amount=2900, currency="USD",
+        status=PaymentStatus.SUCCEEDED, provider_idempotency_key="pi-test-1",
+        created_at=clock.now(), updated_at=clock.now(), settled_at=clock.now(),
     )
 
     paid_pdf = await store.get(invoice.id, DocumentKind.INVOICE)

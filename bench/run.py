@@ -1,0 +1,250 @@
+"""`make bench`: the GraphQL tax measured side by side, SQL statements per request, the
+cost of payInvoice over the provider's own latency, and the serve process's memory.
+
+    make bench                          # or: .venv/bin/python bench/run.py
+    .venv/bin/python bench/run.py --rounds 5 --duration 8
+    .venv/bin/python bench/run.py --skip-pay          # no PostgreSQL / sandbox part
+
+1. Seeds a SQLite file: 100 PLUS accounts, 14 monthly invoices each (lines, payments).
+2. Counts SQL statements of the partner query over 1, 10 and 100 accounts (in process).
+3. Starts `billing-gateway serve` and bench/raw_app.py (same settings, uvloop +
+   httptools, no access log), each pinned to core 0, checks that both answer the same
+   JSON, then loads them alternately from bench/load.py pinned to core 1: the billing
+   page query and the partner query over 10 accounts. ratio = raw rps / GraphQL rps.
+4. On PostgreSQL when reachable (bench/pay.py): payInvoice against localstripe.
+Prints a table and writes bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from bench import _procs  # noqa: E402
+from bench.queries import BILLING_PAGE, PARTNER  # noqa: E402
+from gateway.app import create_app  # noqa: E402
+from gateway.db import close_db, init_db, migrate  # noqa: E402
+from gateway.settings import Settings  # noqa: E402
+from models import ApiKeyRole  # noqa: E402
+from services.auth import create_api_key, create_partner_key  # noqa: E402
+from services.clock import SystemClock  # noqa: E402
+from services.context import ServiceContext  # noqa: E402
+from tests.bulk import billed_accounts  # noqa: E402
+from tests.sql_counter import count_statements  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results.json"
+
+
+class _NoProvider:
+    name = "none"
+    publishable_key = ""
+    js_url = ""
+
+    async def close(self) -> None:
+        return None
+
+
+async def seed_and_count(url: str) -> tuple[dict[str, str], dict[str, int]]:
+    """Seed the read benchmark's data; return its keys and the SQL counts per request."""
+    await migrate(url)
+    await init_db(url)
+    try:
+        now = SystemClock().now()
+        accounts = await billed_accounts(100, invoices=14, now=now, prefix="bench")
+        emails = [a.email for a in accounts]
+        keys = {
+            "viewer": await create_api_key(
+                account_email=emails[0], role=ApiKeyRole.VIEWER, now=now
+            ),
+            **{
+                f"partner{n}": await create_partner_key(account_emails=emails[:n], now=now)
+                for n in (1, 10, 100)
+            },
+        }
+        provider: Any = _NoProvider()
+        services = ServiceContext(provider=provider, clock=SystemClock())
+        settings = Settings(database_url=url, max_query_cost=10_000_000)
+        renderer: Any = object()
+        app = create_app(settings, services=services, manage_db=False, renderer=renderer)
+        counts: dict[str, int] = {}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+            for label, key, query in [
+                *((f"partner_{n}_accounts", keys[f"partner{n}"], PARTNER) for n in (1, 10, 100)),
+                ("billing_page", keys["viewer"], BILLING_PAGE),
+            ]:
+                with count_statements() as statements:
+                    response = await http.post(
+                        "/graphql", json={"query": query},
+                        headers={"Authorization": f"Bearer {key}"},
+                    )
+                assert response.status_code == 200 and "errors" not in response.json()
+                counts[label] = len(statements)
+        return keys, counts
+    finally:
+        await close_db()
+
+
+def _same_json(gql: dict[str, Any], raw: dict[str, Any], what: str) -> None:
+    if gql != raw:
+        a, b = json.dumps(gql, sort_keys=True), json.dumps(raw, sort_keys=True)
+        at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), 0)
+        raise SystemExit(f"{what}: GraphQL and raw JSON differ near: {a[at - 80:at + 80]!r}\n"
+                         f"                                   raw: {b[at - 80:at + 80]!r}")
+
+
+def compare(url: str, keys: dict[str, str], args: argparse.Namespace,
+            workdir: Path) -> tuple[dict[str, Any], float]:
+    server_core, client_core = _procs.cores()
+    gport, rport = _procs.free_port(), _procs.free_port()
+    gateway = _procs.gateway_server(_procs.server_env(url, gport), gport, server_core,
+                                    workdir / "gateway.log")
+    raw = _procs.raw_server(_procs.server_env(url, rport), rport, server_core,
+                            workdir / "raw.log")
+    try:
+        gateway.wait_ready("/healthz")
+        raw.wait_ready("/raw/partner")
+        targets = {
+            "billing_page": (keys["viewer"], BILLING_PAGE, "/raw/billing-page"),
+            "partner_10_accounts": (keys["partner10"], PARTNER, "/raw/partner"),
+        }
+        for name, (key, query, raw_path) in targets.items():
+            _same_json(_procs.post(gport, "/graphql", {"query": query}, key),
+                       _procs.post(rport, raw_path, {}, key), name)
+        runs: dict[str, dict[str, list[dict[str, float]]]] = {
+            t: {"graphql": [], "raw": []} for t in targets
+        }
+        for r in range(args.rounds):
+            for name, (key, query, raw_path) in targets.items():
+                order = [("graphql", gport, "/graphql", {"query": query}),
+                         ("raw", rport, raw_path, {})]
+                for side, port, path, body in order if r % 2 == 0 else order[::-1]:
+                    result = _procs.load(port, path, body, key, core=client_core,
+                                         concurrency=args.concurrency,
+                                         duration=args.duration, warmup=args.warmup)
+                    if result["errors"]:
+                        raise SystemExit(f"{side} {name}: {result['errors']} errors")
+                    runs[name][side].append(result)
+                    print(f"  round {r + 1} {name:20} {side:7} {result['rps']:8.1f} rps "
+                          f"p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms",
+                          flush=True)
+        table = {}
+        for name, sides in runs.items():
+            row: dict[str, Any] = {}
+            for side, results in sides.items():
+                row[side] = {
+                    k: round(statistics.median(r[k] for r in results), 2)
+                    for k in ("rps", "p50_ms", "p99_ms")
+                }
+            gql_rps = row["graphql"]["rps"]
+            row["ratio"] = round(row["raw"]["rps"] / gql_rps, 2) if gql_rps else None
+            table[name] = row
+        return table, gateway.rss_mb()
+    finally:
+        gateway.stop()
+        raw.stop()
+
+
+def pay_bench(postgres_url: str, workdir: Path) -> dict[str, Any]:
+    """bench/pay.py in a fresh interpreter (see there); its last line is the JSON."""
+    done = subprocess.run(  # noqa: S603 - our interpreter, our script
+        [sys.executable, "-m", "bench.pay", postgres_url, str(workdir)],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        return {"skipped": f"bench/pay.py failed: {done.stderr.strip().splitlines()[-1:]}"}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def documents_figures() -> dict[str, Any] | None:
+    """Hook for the documents benchmark (bench/documents.py, `make bench-documents`):
+    return its figures here to have them in results.json."""
+    return None
+
+
+def print_table(results: dict[str, Any]) -> None:
+    print(f"\n{results['machine']['cpu']} — {results['machine']['nproc']} CPUs, "
+          f"Python {results['machine']['python']}\n")
+    print("| query | GraphQL rps | p50 / p99 ms | raw rps | p50 / p99 ms | ratio | target |")
+    print("|---|---|---|---|---|---|---|")
+    targets = {"billing_page": 3, "partner_10_accounts": 5}
+    for name, row in results["graphql_vs_raw"].items():
+        g, r = row["graphql"], row["raw"]
+        print(f"| {name} | {g['rps']:.1f} | {g['p50_ms']:.1f} / {g['p99_ms']:.1f} | "
+              f"{r['rps']:.1f} | {r['p50_ms']:.1f} / {r['p99_ms']:.1f} | "
+              f"{row['ratio']} | ≤ {targets[name]} |")
+    print("\nSQL statements per request: " + ", ".join(
+        f"{k} {v}" for k, v in results["sql_per_request"].items()))
+    pay = results.get("pay_invoice")
+    if pay and "skipped" not in pay:
+        print(f"payInvoice p50 {pay['gateway_p50_ms']:.1f} ms vs provider create+confirm p50 "
+              f"{pay['provider_p50_ms']:.1f} ms (overhead {pay['overhead_ms']:.1f} ms)")
+        print("payInvoice throughput (PostgreSQL): " + ", ".join(
+            f"c={c}: {v['per_second']:.1f}/s p50 {v['p50_ms']:.0f} ms"
+            for c, v in pay["throughput"].items()))
+    elif pay:
+        print(f"payInvoice: skipped ({pay['skipped']})")
+    print(f"serve process RSS after the run: {results['rss_mb']:.0f} MB\n")
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "nproc": os.cpu_count(), "python": platform.python_version()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per load run")
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--skip-pay", action="store_true")
+    parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/bench")
+    args = parser.parse_args()
+    started = time.monotonic()
+    results: dict[str, Any] = {"machine": machine(), "settings": vars(args)}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        workdir = Path(tmp)
+        url = f"sqlite://{workdir / 'bench.sqlite3'}"
+        print("seeding and counting statements ...", flush=True)
+        keys, counts = asyncio.run(seed_and_count(url))
+        results["sql_per_request"] = counts
+        print("GraphQL vs raw, alternating ...", flush=True)
+        results["graphql_vs_raw"], results["rss_mb"] = compare(url, keys, args, workdir)
+        if args.skip_pay:
+            results["pay_invoice"] = {"skipped": "--skip-pay"}
+        else:
+            print("payInvoice on PostgreSQL against localstripe ...", flush=True)
+            results["pay_invoice"] = pay_bench(args.postgres_url, workdir)
+    results["documents"] = documents_figures()
+    results["seconds"] = round(time.monotonic() - started, 1)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    print(f"wrote {RESULTS.relative_to(ROOT)} in {results['seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
