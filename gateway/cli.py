@@ -90,6 +90,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> None:
         await db.init_db(settings.database_url)
         services = build_services(settings)
+        if settings.worker_metrics_port and not args.once:
+            from gateway import metrics
+
+            metrics.start_worker_metrics(settings.worker_metrics_port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import time
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from gateway import metrics
 from gateway.settings import Settings
 from services.clock import Clock
-from services.documents.content import DocumentKind, Logo, Party, RenderOptions
+from services.documents.content import DocumentKind, Logo, Party, RenderJob, RenderOptions
 from services.documents.links import DocumentLinks, InvalidDocumentLink
 from services.documents.pool import Renderer
 from services.documents.store import DocumentStore
@@ -65,9 +67,7 @@ def check_document_settings(settings: Settings) -> None:
     render_options(settings)
 
 
-def install_documents(
-    app: Starlette, settings: Settings, clock: Clock, renderer: Renderer
-) -> None:
+def install_documents(app: Starlette, settings: Settings, clock: Clock, renderer: Renderer) -> None:
     """`app.state.documents` mints the links GraphQL hands out; the store serves them."""
     app.state.documents = document_links(settings, clock)
     try:
@@ -75,7 +75,7 @@ def install_documents(
     except (OSError, ValueError):
         log.exception("document settings are invalid; the lifespan will refuse to start")
         options = RenderOptions(seller=Party(name=settings.seller_name))
-    app.state.document_store = DocumentStore(renderer, options, clock)
+    app.state.document_store = DocumentStore(TimedRenderer(renderer), options, clock)
 
 
 async def invoice_pdf(request: Request) -> Response:
@@ -118,3 +118,17 @@ def document_routes() -> list[Route]:
         Route("/documents/invoices/{invoice_id:int}.pdf", invoice_pdf, methods=["GET"]),
         Route("/documents/receipts/{invoice_id:int}.pdf", receipt_pdf, methods=["GET"]),
     ]
+
+
+class TimedRenderer:
+    """Feeds the PDF render-time histogram; services stay free of metrics code."""
+
+    def __init__(self, inner: Renderer) -> None:
+        self._inner = inner
+
+    async def render(self, job: RenderJob) -> bytes:
+        started = time.perf_counter()
+        try:
+            return await self._inner.render(job)
+        finally:
+            metrics.observe_render(job.kind.value, time.perf_counter() - started)

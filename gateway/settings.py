@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     invoice_due_days: int = 14
     reconcile_after_seconds: int = 300
     worker_interval_seconds: float = 5.0
+    worker_metrics_port: int = 0  # >0: the worker serves /metrics on 127.0.0.1:PORT
     portal_url: str | None = None  # default: {public_url}/portal
 
     # Email (the outbox sender).

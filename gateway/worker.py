@@ -11,12 +11,14 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from gateway import metrics
 from gateway.settings import Settings
+from models import Invoice, InvoiceStatus, OutboxMessage, Subscription
 from services.collection import collect_due
 from services.context import ServiceContext
 from services.notifications.sender import SmtpConfig, deliver_due
 from services.reconcile import settle_stale
-from services.renewals import renew_due
+from services.renewals import RENEWABLE, renew_due
 
 log = logging.getLogger("gateway.worker")
 
@@ -65,7 +67,34 @@ async def tick(services: ServiceContext, smtp: SmtpConfig) -> TickReport:
         report.emailed = (await deliver_due(smtp, services.clock.now())).sent
     except Exception:
         log.exception("worker step outbox failed")
+    try:
+        await _record_lag(services)
+    except Exception:
+        log.exception("worker lag metrics failed")
     return report
+
+
+async def _record_lag(services: ServiceContext) -> None:
+    """How far behind each job is: the age of its oldest row that is due and waiting."""
+    now = services.clock.now()
+    oldest = {
+        "collection": await Invoice.filter(
+            status=InvoiceStatus.OPEN, auto_collect=True, next_attempt_at__lte=now
+        )
+        .order_by("next_attempt_at")
+        .first(),
+        "renewals": await Subscription.filter(
+            status__in=list(RENEWABLE), current_period_end__lte=now
+        )
+        .order_by("current_period_end")
+        .first(),
+        "outbox": await OutboxMessage.filter(status="PENDING", next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .first(),
+    }
+    for job, row in oldest.items():
+        due = getattr(row, "current_period_end" if job == "renewals" else "next_attempt_at", None)
+        metrics.set_job_lag(job, (now - due).total_seconds() if due is not None else 0.0)
 
 
 async def run_worker(
