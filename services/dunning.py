@@ -75,6 +75,9 @@ async def collection_failed(
                 canceled_at=now if policy.final_status is SubscriptionStatus.CANCELED else None,
             )
         )
+        # The subscription has ended: its other open invoices stay payable from the
+        # portal but are no longer charged automatically (no more retry emails).
+        await Invoice.filter(subscription_id=sub.id, status="OPEN").update(next_attempt_at=None)
         await notifications.enqueue(
             template="subscription_ended",
             account=account,
@@ -119,10 +122,14 @@ async def payment_succeeded(
     restored = False
     await Invoice.filter(id=invoice.id).update(next_attempt_at=None)
     if invoice.subscription_id:
-        still_open = await Invoice.filter(
-            subscription_id=invoice.subscription_id, status="OPEN"
+        # Only a delinquent invoice (one whose collection already failed) keeps the
+        # subscription past due; an open bill that is simply not due yet does not.
+        still_delinquent = await Invoice.filter(
+            subscription_id=invoice.subscription_id,
+            status="OPEN",
+            first_failed_at__not_isnull=True,
         ).exists()
-        if not still_open:
+        if not still_delinquent:
             restored = bool(
                 await Subscription.filter(
                     id=invoice.subscription_id, status__in=list(RESTORABLE)

@@ -301,3 +301,43 @@ async def test_3ds_passed_but_never_confirmed_is_recorded_not_charged_again(
     assert invoice.status is InvoiceStatus.PAID and invoice.amount_paid == invoice.total
     assert await Payment.filter(invoice_id=invoice.id).count() == 1
     assert await state(sub) == (SubscriptionStatus.ACTIVE, True)
+
+
+async def test_an_ended_subscription_stops_retrying_its_other_invoices(
+    services, sandbox, provider, clock, mailbox
+):
+    ctx = dataclasses.replace(services, policy=BillingPolicy(retry_days=(1, 3)))
+    _, _, sub, first = await _declined_renewal(ctx, sandbox, clock, mailbox)
+    # given a second delinquent invoice of the same subscription, due for a retry later
+    second = await Invoice.create(
+        account_id=first.account_id,
+        subscription_id=sub.id,
+        number="INV-TEST-2",
+        status=InvoiceStatus.OPEN,
+        currency="USD",
+        period_start=first.period_end,
+        period_end=first.period_end + 30 * DAY,
+        subtotal=first.total,
+        total=first.total,
+        auto_collect=True,
+        collection_attempts=1,
+        first_failed_at=clock.now(),
+        next_attempt_at=clock.now() + 10 * DAY,
+        created_at=clock.now(),
+    )
+
+    # when the first invoice exhausts its schedule and the subscription ends
+    clock.advance(DAY)
+    await tick(ctx, mailbox.smtp)
+    clock.advance(2 * DAY)
+    await tick(ctx, mailbox.smtp)
+    assert (await state(sub))[0] is SubscriptionStatus.CANCELED
+
+    # then the other open invoice stays payable but is never charged automatically again
+    provider.reset()
+    clock.advance(20 * DAY)
+    await tick(ctx, mailbox.smtp)
+    await second.refresh_from_db()
+    assert second.status is InvoiceStatus.OPEN and second.next_attempt_at is None
+    assert provider.calls_to("charge") == []
+    assert [m.template for m in await queued()].count("subscription_ended") == 1

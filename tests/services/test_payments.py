@@ -33,6 +33,7 @@ from services.errors import (
 from services.payments import STALE_PENDING_AFTER, pay_invoice
 from services.provider.base import ProviderUnavailableError
 from services.subscriptions import paid_features_enabled
+from tests.conftest import NOW
 from tests.factories import (
     DECLINING_CARD,
     THREE_DS_CARD,
@@ -230,16 +231,31 @@ async def test_paying_a_past_due_invoice_restores_the_subscription(services, san
     assert paid_features_enabled(sub)
 
 
-async def test_past_due_stays_while_another_invoice_is_open(services, sandbox):
+async def test_past_due_stays_while_another_delinquent_invoice_is_open(services, sandbox):
     account = await make_account()
     sub = await subscribe(account, status=SubscriptionStatus.PAST_DUE)
     await add_card(services, sandbox, account)
     first = await make_invoice(account, subscription=sub)
-    await make_invoice(account, subscription=sub)
+    second = await make_invoice(account, subscription=sub)
+    # given the second invoice's collection has failed too
+    await Invoice.filter(id=second.id).update(first_failed_at=NOW)
 
     await pay_invoice(services, admin_of(account), first.id)
 
     assert (await Subscription.get(id=sub.id)).status is SubscriptionStatus.PAST_DUE
+
+
+async def test_an_open_invoice_not_yet_failed_does_not_keep_it_past_due(services, sandbox):
+    account = await make_account()
+    sub = await subscribe(account, status=SubscriptionStatus.PAST_DUE)
+    await add_card(services, sandbox, account)
+    delinquent = await make_invoice(account, subscription=sub)
+    await Invoice.filter(id=delinquent.id).update(first_failed_at=NOW)
+    await make_invoice(account, subscription=sub)  # a bill that is simply not due yet
+
+    await pay_invoice(services, admin_of(account), delinquent.id)
+
+    assert (await Subscription.get(id=sub.id)).status is SubscriptionStatus.ACTIVE
 
 
 # -- idempotency --------------------------------------------------------------------------
