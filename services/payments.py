@@ -123,6 +123,8 @@ async def charge_claimed(
             metadata={
                 "invoice_id": str(payment.invoice_id),
                 "payment_id": str(payment.id),
+                # Unique per row across databases: how the reconciler finds this charge.
+                "payment_key": payment.provider_idempotency_key,
             },
         )
     except ProviderUnavailableError as exc:
