@@ -94,7 +94,11 @@ async def test_renewal_issues_the_next_invoice_and_charges_the_default_card(
             "currency": "USD",
             "idempotency_key": payment.provider_idempotency_key,
             "off_session": True,
-            "metadata": {"invoice_id": str(invoice.id), "payment_id": str(payment.id)},
+            "metadata": {
+                "invoice_id": str(invoice.id),
+                "payment_id": str(payment.id),
+                "payment_key": payment.provider_idempotency_key,
+            },
         }
     ]
     assert payment.status is PaymentStatus.SUCCEEDED and payment.off_session

@@ -72,7 +72,11 @@ async def test_pay_open_invoice_with_the_default_card(services, sandbox, provide
     assert charge["payment_method_id"] == card.provider_id
     assert charge["idempotency_key"] == payment.provider_idempotency_key
     assert charge["off_session"] is False
-    assert charge["metadata"] == {"invoice_id": str(invoice.id), "payment_id": str(payment.id)}
+    assert charge["metadata"] == {
+        "invoice_id": str(invoice.id),
+        "payment_id": str(payment.id),
+        "payment_key": payment.provider_idempotency_key,
+    }
 
 
 async def test_pay_with_a_chosen_card(services, sandbox, provider):
