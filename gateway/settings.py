@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     max_tokens: int = 2_000
     max_batch_operations: int = 10
     max_page_size: int = Field(default=100, ge=1, le=100)
-    max_query_cost: int = 5_000
+    max_query_cost: int = 50_000  # the partner query over 100 accounts costs about 30,000
     cost_list_size: int = 10  # assumed length of a list field that takes no `first`
     introspection: bool | None = None  # None: on unless production (admin keys: always)
     cors_allow_origins: list[str] = []

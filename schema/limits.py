@@ -62,7 +62,7 @@ class Limits:
     max_aliases: int = 30
     max_tokens: int = 2_000
     max_page_size: int = 100
-    max_cost: int = 5_000
+    max_cost: int = 50_000
     list_size: int = 10  # assumed length of a list without `first`
 
 

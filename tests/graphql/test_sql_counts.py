@@ -88,7 +88,7 @@ async def client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """100 accounts x 12 invoices is over the default query cost budget; partners reading
     that much is the case measured here, so this app has a larger one."""
-    settings = Settings(database_url=db, max_query_cost=1_000_000)
+    settings = Settings(database_url=db)
     app = create_app(settings, services=services, manage_db=False, renderer=render_pool)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

@@ -34,7 +34,8 @@ async def _post(http: httpx.AsyncClient, body: object, key: str, **headers: str)
         ({"max_tokens": 50}, "{ " + "plans { id } " * 20 + "}", "TOO_MANY_TOKENS"),
         ({}, "{ viewer { accounts(first: 101) { totalCount } } }", "PAGE_SIZE_TOO_LARGE"),
         ({}, "{ viewer { accounts(first: 100) { nodes { invoices(first: 100) { nodes {"
-             " lines { description } } } } } } }", "QUERY_TOO_COSTLY"),
+             " lines { description } payments { paymentMethod { last4 } } } } } } } }",
+         "QUERY_TOO_COSTLY"),
         ({"max_query_cost": 50}, "{ plans { price { amount } } viewer { accounts { nodes {"
          " paymentMethods { id } } } } }", "QUERY_TOO_COSTLY"),
     ],
