@@ -35,6 +35,8 @@ class Subscription(Model):
     status = fields.CharEnumField(SubscriptionStatus, max_length=16)
     current_period_start = fields.DatetimeField()
     current_period_end = fields.DatetimeField()
+    #: The day of the month periods end on (1-31), clamped in short months.
+    billing_anchor_day = fields.SmallIntField(null=True)
     past_due_since = fields.DatetimeField(null=True)
     canceled_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()

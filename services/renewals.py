@@ -28,12 +28,19 @@ from services.invoices import issue_invoice
 RENEWABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
 
 
-def add_interval(start: datetime, interval: BillingInterval) -> datetime:
-    """Calendar months (or years), clamped to the month's last day (Jan 31 → Feb 28)."""
+def add_interval(
+    start: datetime, interval: BillingInterval, anchor_day: int | None = None
+) -> datetime:
+    """Calendar months (or years) on the anchor day, clamped to the month's last day.
+
+    With the anchor the day comes back after a short month: Jan 31 → Feb 28 → Mar 31,
+    not Mar 28 (the drift a plain "same day next month" accumulates).
+    """
     months = 12 if interval is BillingInterval.YEAR else 1
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
-    for day in (start.day, 30, 29, 28):
+    wanted = anchor_day or start.day
+    for day in range(wanted, 0, -1):
         try:
             return start.replace(year=year, month=month, day=day)
         except ValueError:
@@ -73,9 +80,10 @@ async def _renew_one(ctx: ServiceContext, now: datetime) -> int | None:
             return None
         plan = await Plan.get(id=sub.plan_id)
         start = sub.current_period_end
-        end = add_interval(start, plan.interval)
+        anchor = sub.billing_anchor_day or start.day
+        end = add_interval(start, plan.interval, anchor)
         changed = await Subscription.filter(id=sub.id, current_period_end=start).update(
-            current_period_start=start, current_period_end=end
+            current_period_start=start, current_period_end=end, billing_anchor_day=anchor
         )
         if not changed or plan.price_amount == 0:
             return 0

@@ -48,6 +48,34 @@ def test_add_interval_is_one_calendar_period_clamped_to_month_end(start, interva
     assert add_interval(start, interval) == end
 
 
+def test_the_anchor_day_comes_back_after_a_short_month():
+    feb = add_interval(_utc(2027, 1, 31), BillingInterval.MONTH, 31)
+    mar = add_interval(feb, BillingInterval.MONTH, 31)
+    apr = add_interval(mar, BillingInterval.MONTH, 31)
+    assert (feb, mar, apr) == (_utc(2027, 2, 28), _utc(2027, 3, 31), _utc(2027, 4, 30))
+
+
+async def test_renewals_keep_the_month_end_anchor(services, sandbox, clock, mailbox):
+    account = await make_account()
+    await add_card(services, sandbox, account)
+    jan31 = _utc(2027, 1, 31)
+    clock.set(jan31)
+    sub = await due_subscription(account, jan31)
+
+    await tick(services, mailbox.smtp)  # renews Jan 31 → Feb 28
+    clock.set(_utc(2027, 2, 28))
+    await tick(services, mailbox.smtp)  # renews Feb 28 → Mar 31, not Mar 28
+
+    await sub.refresh_from_db()
+    assert sub.billing_anchor_day == 31
+    assert (sub.current_period_start, sub.current_period_end) == (
+        _utc(2027, 2, 28),
+        _utc(2027, 3, 31),
+    )
+    periods = await Invoice.filter(subscription_id=sub.id).order_by("period_start")
+    assert [(i.period_start.day, i.period_end.day) for i in periods] == [(31, 28), (28, 31)]
+
+
 @pytest.fixture
 def with_receipts(services):
     """The services with a receipt link builder, as the app wires document links."""
