@@ -16,12 +16,14 @@ from models import (
     Invoice,
     Payment,
     PaymentMethod,
+    Plan,
     Subscription,
     SubscriptionStatus,
 )
 from services import notifications
 from services.money import Money
 from services.policy import BillingPolicy
+from services.renewals import add_interval
 
 _FEATURES_ON = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
 RESTORABLE = (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID)
@@ -115,6 +117,23 @@ async def collection_failed(
     )
 
 
+async def _restore(subscription_id: int, now: datetime) -> bool:
+    """PAST_DUE or UNPAID → ACTIVE. An UNPAID subscription stopped renewing, so its
+    billing restarts today instead of back-billing every month it was off."""
+    sub = await Subscription.get_or_none(id=subscription_id, status__in=list(RESTORABLE))
+    if sub is None:
+        return False
+    changes: dict[str, object] = {"status": SubscriptionStatus.ACTIVE, "past_due_since": None}
+    if sub.status is SubscriptionStatus.UNPAID and sub.current_period_end <= now:
+        plan = await Plan.get(id=sub.plan_id)
+        changes.update(
+            current_period_start=now,
+            current_period_end=add_interval(now, plan.interval, now.day),
+            billing_anchor_day=now.day,
+        )
+    return bool(await Subscription.filter(id=sub.id, status=sub.status).update(**changes))
+
+
 async def payment_succeeded(
     payment: Payment, invoice: Invoice, now: datetime, policy: BillingPolicy
 ) -> None:
@@ -130,11 +149,7 @@ async def payment_succeeded(
             first_failed_at__not_isnull=True,
         ).exists()
         if not still_delinquent:
-            restored = bool(
-                await Subscription.filter(
-                    id=invoice.subscription_id, status__in=list(RESTORABLE)
-                ).update(status=SubscriptionStatus.ACTIVE, past_due_since=None)
-            )
+            restored = await _restore(invoice.subscription_id, now)
     account = await Account.get(id=invoice.account_id)
     await notifications.enqueue(
         template="payment_succeeded",

@@ -341,3 +341,32 @@ async def test_an_ended_subscription_stops_retrying_its_other_invoices(
     assert second.status is InvoiceStatus.OPEN and second.next_attempt_at is None
     assert provider.calls_to("charge") == []
     assert [m.template for m in await queued()].count("subscription_ended") == 1
+
+
+async def test_paying_an_unpaid_subscription_restarts_billing_today(
+    services, sandbox, provider, clock, mailbox
+):
+    ctx = dataclasses.replace(
+        services,
+        policy=BillingPolicy(retry_days=(1,), final_status=SubscriptionStatus.UNPAID),
+    )
+    account, _, sub, invoice = await _declined_renewal(ctx, sandbox, clock, mailbox)
+    clock.advance(DAY)
+    await tick(ctx, mailbox.smtp)
+    assert (await state(sub))[0] is SubscriptionStatus.UNPAID
+
+    # when the customer comes back three months later and pays with a good card
+    clock.advance(90 * DAY)
+    good = await add_card(ctx, sandbox, account)
+    await make_default(ctx, admin_of(account), good.id)
+    await pay_invoice(ctx, admin_of(account), invoice.id)
+
+    # then the subscription is active, its new period starts today, and the worker
+    # does not back-bill the three months it was off
+    await sub.refresh_from_db()
+    assert sub.status is SubscriptionStatus.ACTIVE
+    assert sub.current_period_start == clock.now()
+    provider.reset()
+    await tick(ctx, mailbox.smtp)
+    assert provider.calls_to("charge") == []
+    assert await Invoice.filter(subscription_id=sub.id).count() == 1
