@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(hours=1)
+MAX_ATTEMPTS = 30
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,14 @@ class SmtpConfig:
 class DeliveryReport:
     sent: int
     failed: int
+
+
+def _permanent(exc: BaseException) -> bool:
+    """SMTP 5xx: the server refused this message for good (4xx and network errors pass)."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return all(500 <= r.code < 600 for r in exc.recipients)
+    code = getattr(exc, "code", None)
+    return isinstance(code, int) and 500 <= code < 600
 
 
 def backoff(attempts: int) -> timedelta:
@@ -83,13 +92,20 @@ async def deliver_due(smtp: SmtpConfig, now: datetime, *, limit: int = 50) -> De
         except (aiosmtplib.SMTPException, OSError) as exc:
             failed += 1
             attempts = message.attempts + 1
+            # A 5xx answer (e.g. the recipient does not exist) will not change by waiting;
+            # neither, after MAX_ATTEMPTS (about a day of backoff), will anything else.
+            give_up = _permanent(exc) or attempts >= MAX_ATTEMPTS
             await OutboxMessage.filter(id=message.id, status="SENDING").update(
-                status="PENDING",
+                status="FAILED" if give_up else "PENDING",
                 attempts=attempts,
                 next_attempt_at=now + backoff(attempts),
                 last_error=f"{type(exc).__name__}: {exc}"[:500],
             )
-            log.warning("email delivery failed; will retry", extra={"outbox_id": message.id})
+            log.warning(
+                "email delivery failed; %s",
+                "giving up" if give_up else "will retry",
+                extra={"outbox_id": message.id},
+            )
             continue
         sent += 1
         await OutboxMessage.filter(id=message.id, status="SENDING").update(

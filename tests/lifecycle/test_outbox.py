@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from aiosmtpd.controller import Controller
+
 from gateway.worker import tick
 from models import OutboxMessage
 from services import notifications
-from services.notifications.sender import backoff, deliver_due
+from services.notifications.sender import SmtpConfig, backoff, deliver_due
 from tests.factories import make_account
+from tests.lifecycle.conftest import free_port
 from tests.lifecycle.helpers import parts
 
 
@@ -126,3 +129,28 @@ async def test_a_message_that_cannot_render_does_not_block_the_others(db, clock,
     assert broken.status == "FAILED" and "UndefinedError" in broken.last_error
     clock.advance(timedelta(hours=2))
     assert (await deliver_due(mailbox.smtp, clock.now())).failed == 0  # not retried
+
+
+class _Refusing:
+    """An SMTP server that refuses the recipient for good (550)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return "550 5.1.1 No such user"
+
+
+async def test_a_permanent_refusal_is_not_retried(db, clock):
+    account = await make_account()
+    await _queue(account, clock, 1)
+    port = free_port()
+    server = Controller(_Refusing(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        report = await deliver_due(SmtpConfig(port=port), clock.now())
+    finally:
+        server.stop()
+
+    assert (report.sent, report.failed) == (0, 1)
+    [message] = await OutboxMessage.all()
+    assert message.status == "FAILED" and "550" in (message.last_error or "")
+    clock.advance(timedelta(days=2))
+    assert (await deliver_due(SmtpConfig(port=port), clock.now())).failed == 0
