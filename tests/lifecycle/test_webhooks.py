@@ -99,8 +99,9 @@ async def test_payment_succeeded_event_pays_the_invoice(client, waiting, provide
     [
         {"secret": "whsec_forged"},
         {"at": int(time.time()) - 301},  # outside the 5-minute tolerance
+        {"at": int(time.time()) + 3600},  # signed "in the future": a replay kept for later
     ],
-    ids=["forged", "stale"],
+    ids=["forged", "stale", "future"],
 )
 async def test_bad_signatures_are_refused_and_change_nothing(client, waiting, sign):
     before = await all_rows()
