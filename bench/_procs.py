@@ -66,12 +66,17 @@ def server_env(database_url: str, port: int, **extra: str) -> dict[str, str]:
 
 
 class Server:
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], port: int, core: int,
-                 log: Path) -> None:
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], port: int, core: int, log: Path
+    ) -> None:
         self.name, self.port, self.log = name, port, log
         self._log = log.open("wb")
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            argv, env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+            argv,
+            env=env,
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             preexec_fn=pinned(core),
         )
 
@@ -116,16 +121,28 @@ def gateway_server(env: dict[str, str], port: int, core: int, log: Path) -> Serv
 
 def raw_server(env: dict[str, str], port: int, core: int, log: Path) -> Server:
     argv = [
-        sys.executable, "-m", "uvicorn", "--factory", "bench.raw_app:app_factory",
-        "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-        "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "bench.raw_app:app_factory",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
     ]
     return Server("raw", argv, env, port, core, log)
 
 
 def post(port: int, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
@@ -133,17 +150,41 @@ def post(port: int, path: str, body: dict[str, Any], key: str) -> dict[str, Any]
         return result
 
 
-def load(port: int, path: str, body: dict[str, Any], key: str, *, core: int,
-         concurrency: int, duration: float, warmup: float) -> dict[str, float]:
+def load(
+    port: int,
+    path: str,
+    body: dict[str, Any],
+    key: str,
+    *,
+    core: int,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+) -> dict[str, float]:
     """One load run from a separate process pinned to `core`."""
     argv = [
-        sys.executable, str(ROOT / "bench" / "load.py"), "--port", str(port), "--path", path,
-        "--body", json.dumps(body), "--header", f"Authorization: Bearer {key}",
-        "--concurrency", str(concurrency), "--duration", str(duration),
-        "--warmup", str(warmup),
+        sys.executable,
+        str(ROOT / "bench" / "load.py"),
+        "--port",
+        str(port),
+        "--path",
+        path,
+        "--body",
+        json.dumps(body),
+        "--header",
+        f"Authorization: Bearer {key}",
+        "--concurrency",
+        str(concurrency),
+        "--duration",
+        str(duration),
+        "--warmup",
+        str(warmup),
     ]
     out = subprocess.run(  # noqa: S603
-        argv, check=True, capture_output=True, preexec_fn=pinned(core),
+        argv,
+        check=True,
+        capture_output=True,
+        preexec_fn=pinned(core),
     )
     result: dict[str, float] = json.loads(out.stdout)
     return result

@@ -91,38 +91,71 @@ def pct(samples: list[float], q: float) -> float:
 
 async def seed(count: int) -> tuple[Account, list[Invoice]]:
     account = await Account.create(
-        name="Bench Corp", email="bench@example.test", billing_name="Bench Corp",
-        address_line1="1 Market Street", address_city="San Francisco", address_state="CA",
-        address_postal_code="94105", address_country="US", tax_id="US12-3456789",
+        name="Bench Corp",
+        email="bench@example.test",
+        billing_name="Bench Corp",
+        address_line1="1 Market Street",
+        address_city="San Francisco",
+        address_state="CA",
+        address_postal_code="94105",
+        address_country="US",
+        tax_id="US12-3456789",
         created_at=NOW - timedelta(days=400),
     )
     card = await PaymentMethod.create(
-        account=account, provider_id="pm_bench", brand="visa", last4="4242", exp_month=12,
-        exp_year=2030, status=PaymentMethodStatus.ACTIVE, is_default=True, created_at=NOW,
+        account=account,
+        provider_id="pm_bench",
+        brand="visa",
+        last4="4242",
+        exp_month=12,
+        exp_year=2030,
+        status=PaymentMethodStatus.ACTIVE,
+        is_default=True,
+        created_at=NOW,
     )
     invoices = []
     for n in range(count):
         start = NOW - timedelta(days=30 * (count - n))
         draft = await Invoice.create(
-            account=account, currency="USD", period_start=start,
-            period_end=start + timedelta(days=30), subtotal=3900, total=3900, created_at=start,
+            account=account,
+            currency="USD",
+            period_start=start,
+            period_end=start + timedelta(days=30),
+            subtotal=3900,
+            total=3900,
+            created_at=start,
         )
         await InvoiceLine.create(
-            invoice=draft, position=0, description="Plus (monthly)", quantity=1,
-            unit_amount=2900, amount=2900,
+            invoice=draft,
+            position=0,
+            description="Plus (monthly)",
+            quantity=1,
+            unit_amount=2900,
+            amount=2900,
         )
         await InvoiceLine.create(
-            invoice=draft, position=1, description="Extra seats", quantity=2,
-            unit_amount=500, amount=1000,
+            invoice=draft,
+            position=1,
+            description="Extra seats",
+            quantity=2,
+            unit_amount=500,
+            amount=1000,
         )
         invoice = await issue_invoice(draft, start, due_in=timedelta(days=14))
         await Invoice.filter(id=invoice.id).update(
             status=InvoiceStatus.PAID, amount_paid=3900, paid_at=start + timedelta(minutes=5)
         )
         await Payment.create(
-            account=account, invoice=invoice, payment_method=card, amount=3900, currency="USD",
-            status=PaymentStatus.SUCCEEDED, provider_idempotency_key=f"bench-{n}",
-            created_at=start, updated_at=start, settled_at=start + timedelta(minutes=5),
+            account=account,
+            invoice=invoice,
+            payment_method=card,
+            amount=3900,
+            currency="USD",
+            status=PaymentStatus.SUCCEEDED,
+            provider_idempotency_key=f"bench-{n}",
+            created_at=start,
+            updated_at=start,
+            settled_at=start + timedelta(minutes=5),
         )
         invoices.append(await Invoice.get(id=invoice.id))
     return account, invoices
@@ -196,14 +229,22 @@ async def main(args: argparse.Namespace) -> None:
             for _ in range(3):
                 start = time.perf_counter()
                 proc = await asyncio.create_subprocess_exec(
-                    sys.executable, "-c", COLD, str(job_file), env=env,
+                    sys.executable,
+                    "-c",
+                    COLD,
+                    str(job_file),
+                    env=env,
                     stdout=asyncio.subprocess.PIPE,
                 )
                 await proc.communicate()
                 assert proc.returncode == 0
                 cold.append(ms(time.perf_counter() - start))
-            rows.append(("cold: new process, import + render (median of 3)",
-                         f"{statistics.median(cold):.0f} ms"))
+            rows.append(
+                (
+                    "cold: new process, import + render (median of 3)",
+                    f"{statistics.median(cold):.0f} ms",
+                )
+            )
 
             # Warm: this process, WeasyPrint imported, same document again and again.
             from services.documents.render import render_pdf
@@ -214,8 +255,12 @@ async def main(args: argparse.Namespace) -> None:
                 start = time.perf_counter()
                 render_pdf(job)
                 warm.append(ms(time.perf_counter() - start))
-            rows.append((f"warm render, in process (median of {args.repeat})",
-                         f"{statistics.median(warm):.0f} ms (p95 {pct(warm, 0.95):.0f})"))
+            rows.append(
+                (
+                    f"warm render, in process (median of {args.repeat})",
+                    f"{statistics.median(warm):.0f} ms (p95 {pct(warm, 0.95):.0f})",
+                )
+            )
 
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
@@ -226,8 +271,12 @@ async def main(args: argparse.Namespace) -> None:
                 # Stored: the HTTP download of a PDF already in the document table.
                 assert (await http.get(urls[0])).status_code == 200
                 stored = [ms(await timed(lambda: http.get(urls[0]))) for _ in range(args.repeat)]
-                rows.append((f"stored: GET of a stored PDF over HTTP (median of {args.repeat})",
-                             f"{statistics.median(stored):.1f} ms"))
+                rows.append(
+                    (
+                        f"stored: GET of a stored PDF over HTTP (median of {args.repeat})",
+                        f"{statistics.median(stored):.1f} ms",
+                    )
+                )
 
                 # Throughput: the pool rendering a burst of distinct documents.
                 await Document.all().delete()
@@ -235,20 +284,32 @@ async def main(args: argparse.Namespace) -> None:
                 start = time.perf_counter()
                 await asyncio.gather(*(pool.render(j) for j in jobs))
                 rate = len(jobs) / (time.perf_counter() - start)
-                rows.append((f"pool throughput ({args.workers} workers, {len(jobs)} documents)",
-                             f"{rate:.1f} docs/s"))
+                rows.append(
+                    (
+                        f"pool throughput ({args.workers} workers, {len(jobs)} documents)",
+                        f"{rate:.1f} docs/s",
+                    )
+                )
 
                 # GraphQL p99: idle, then while `concurrent` downloads render.
                 idle_samples = await query_latencies(http, key, args.queries)
                 busy, busy_elapsed = await graphql_under_load(
                     http, key, urls[: args.concurrent], args.queries
                 )
-                rows.append(("GraphQL query, idle: p50 / p99",
-                             f"{pct(idle_samples, 0.5):.1f} / {pct(idle_samples, 0.99):.1f} ms "
-                             f"(n={len(idle_samples)})"))
-                rows.append((f"GraphQL query, {args.concurrent} PDFs rendering: p50 / p99",
-                             f"{pct(busy, 0.5):.1f} / {pct(busy, 0.99):.1f} ms "
-                             f"(n={len(busy)}, renders took {busy_elapsed:.2f} s)"))
+                rows.append(
+                    (
+                        "GraphQL query, idle: p50 / p99",
+                        f"{pct(idle_samples, 0.5):.1f} / {pct(idle_samples, 0.99):.1f} ms "
+                        f"(n={len(idle_samples)})",
+                    )
+                )
+                rows.append(
+                    (
+                        f"GraphQL query, {args.concurrent} PDFs rendering: p50 / p99",
+                        f"{pct(busy, 0.5):.1f} / {pct(busy, 0.99):.1f} ms "
+                        f"(n={len(busy)}, renders took {busy_elapsed:.2f} s)",
+                    )
+                )
 
             if args.inline_contrast:
                 inline_app = create_app(
@@ -259,9 +320,13 @@ async def main(args: argparse.Namespace) -> None:
                     busy, elapsed = await graphql_under_load(
                         http, key, urls[: args.concurrent], args.queries
                     )
-                rows.append(("  contrast: same, rendering ON the event loop: p50 / p99",
-                             f"{pct(busy, 0.5):.1f} / {pct(busy, 0.99):.1f} ms "
-                             f"(n={len(busy)}, renders took {elapsed:.2f} s)"))
+                rows.append(
+                    (
+                        "  contrast: same, rendering ON the event loop: p50 / p99",
+                        f"{pct(busy, 0.5):.1f} / {pct(busy, 0.99):.1f} ms "
+                        f"(n={len(busy)}, renders took {elapsed:.2f} s)",
+                    )
+                )
         finally:
             pool.shutdown()
             await close_db()

@@ -54,8 +54,12 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 
 async def _worker(
-    args: argparse.Namespace, payload: bytes, stop_at: float, warm_until: float,
-    samples: list[float], errors: list[int],
+    args: argparse.Namespace,
+    payload: bytes,
+    stop_at: float,
+    warm_until: float,
+    samples: list[float],
+    errors: list[int],
 ) -> None:
     """Requests until the window closed and at least --min-requests were measured (a slow
     server still yields a figure); only those started after the warm-up count."""

@@ -59,12 +59,18 @@ async def _create_database(url: str) -> str | None:
 
 
 def _provider(sandbox: Sandbox) -> StripeProvider:
-    return StripeProvider(sandbox.secret_key, sandbox.publishable_key,
-                          api_base=sandbox.api_base, js_url=sandbox.js_url, timeout_s=30)
+    return StripeProvider(
+        sandbox.secret_key,
+        sandbox.publishable_key,
+        api_base=sandbox.api_base,
+        js_url=sandbox.js_url,
+        timeout_s=30,
+    )
 
 
-async def _seed(url: str, sandbox: Sandbox) -> tuple[list[tuple[str, list[str]]], Account,
-                                                     PaymentMethod]:
+async def _seed(
+    url: str, sandbox: Sandbox
+) -> tuple[list[tuple[str, list[str]]], Account, PaymentMethod]:
     await migrate(url)
     await init_db(url)
     provider = _provider(sandbox)
@@ -77,10 +83,13 @@ async def _seed(url: str, sandbox: Sandbox) -> tuple[list[tuple[str, list[str]]]
             sub = await subscribe(account)
             card = await add_card(services, sandbox, account, make_default=True)
             first = first or (account, card)
-            invoices = [await make_invoice(account, subscription=sub)
-                        for _ in range(INVOICES_EACH)]
-            work.append((await api_key(account, ApiKeyRole.ADMIN),
-                         [to_global_id("Invoice", i.id) for i in invoices]))
+            invoices = [await make_invoice(account, subscription=sub) for _ in range(INVOICES_EACH)]
+            work.append(
+                (
+                    await api_key(account, ApiKeyRole.ADMIN),
+                    [to_global_id("Invoice", i.id) for i in invoices],
+                )
+            )
         assert first is not None
         account = await Account.get(id=first[0].id)
         return work, account, first[1]
@@ -97,9 +106,13 @@ async def _provider_p50(sandbox: Sandbox, account: Account, card: PaymentMethod)
         for _ in range(SAMPLES):
             start = time.perf_counter()
             result = await provider.charge(
-                customer_id=account.provider_customer_id, payment_method_id=card.provider_id,
-                amount=2900, currency="USD", idempotency_key=uuid.uuid4().hex,
-                off_session=False, metadata={"bench": "direct"},
+                customer_id=account.provider_customer_id,
+                payment_method_id=card.provider_id,
+                amount=2900,
+                currency="USD",
+                idempotency_key=uuid.uuid4().hex,
+                off_session=False,
+                metadata={"bench": "direct"},
             )
             samples.append((time.perf_counter() - start) * 1000)
             assert result.status == "succeeded", result
@@ -120,7 +133,8 @@ async def _pay_all(port: int, jobs: list[tuple[str, str]], concurrency: int) -> 
             key, invoice = queue.get_nowait()
             start = time.perf_counter()
             response = await http.post(
-                "/graphql", json={"query": PAY_INVOICE, "variables": {"invoiceId": invoice}},
+                "/graphql",
+                json={"query": PAY_INVOICE, "variables": {"invoiceId": invoice}},
                 headers={"Authorization": f"Bearer {key}"},
             )
             samples.append((time.perf_counter() - start) * 1000)
@@ -130,8 +144,9 @@ async def _pay_all(port: int, jobs: list[tuple[str, str]], concurrency: int) -> 
                 raise RuntimeError(f"payInvoice failed: {body}")
 
     limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
-                                 timeout=60) as http:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60
+    ) as http:
         start = time.perf_counter()
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
@@ -153,7 +168,9 @@ def run_pay_bench(url: str, workdir: Path) -> dict[str, Any]:
         work, account, card = asyncio.run(_seed(url, sandbox))
         port = _procs.free_port()
         env = _procs.server_env(
-            url, port, BILLING_STRIPE_API_BASE=sandbox.api_base,
+            url,
+            port,
+            BILLING_STRIPE_API_BASE=sandbox.api_base,
             BILLING_STRIPE_API_KEY=sandbox.secret_key,
             BILLING_STRIPE_PUBLISHABLE_KEY=sandbox.publishable_key,
             BILLING_STRIPE_JS_URL=sandbox.js_url,

@@ -44,14 +44,13 @@ async def main(args: argparse.Namespace) -> Profiler:
             accounts = await billed_accounts(10, invoices=14, now=now, prefix="prof")
             emails = [a.email for a in accounts]
             if args.query == "billing":
-                key = await create_api_key(account_email=emails[0], role=ApiKeyRole.VIEWER,
-                                           now=now)
-                path, body = ("/raw/billing-page", {}) if args.raw else (
-                    "/graphql", {"query": BILLING_PAGE})
+                key = await create_api_key(account_email=emails[0], role=ApiKeyRole.VIEWER, now=now)
+                path, body = (
+                    ("/raw/billing-page", {}) if args.raw else ("/graphql", {"query": BILLING_PAGE})
+                )
             else:
                 key = await create_partner_key(account_emails=emails, now=now)
-                path, body = ("/raw/partner", {}) if args.raw else (
-                    "/graphql", {"query": PARTNER})
+                path, body = ("/raw/partner", {}) if args.raw else ("/graphql", {"query": PARTNER})
             if args.raw:
                 from bench.raw_app import app_factory
 

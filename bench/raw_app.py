@@ -154,13 +154,19 @@ def _billing_invoice(inv: Invoice, d: _Data) -> dict[str, Any]:
         "total": _formatted(inv.total, c),
         "amountDue": _formatted(inv.amount_due, c),
         "lines": [
-            {"description": ln.description, "quantity": ln.quantity,
-             "amount": _formatted(ln.amount, c)}
+            {
+                "description": ln.description,
+                "quantity": ln.quantity,
+                "amount": _formatted(ln.amount, c),
+            }
             for ln in d.lines[inv.id]
         ],
         "payments": [
-            {"status": p.status.name, "failureMessage": p.failure_message,
-             "paymentMethod": d.card_last4(p)}
+            {
+                "status": p.status.name,
+                "failureMessage": p.failure_message,
+                "paymentMethod": d.card_last4(p),
+            }
             for p in d.payments[inv.id]
         ],
     }
@@ -185,13 +191,18 @@ def _partner_account(account: Account, d: _Data) -> dict[str, Any]:
         "name": account.name,
         "subscription": subscription,
         "paymentMethods": [
-            {"id": to_global_id("PaymentMethod", pm.id), "brand": pm.brand, "last4": pm.last4,
-             "isDefault": pm.is_default, "status": effective_status(pm, now).name}
+            {
+                "id": to_global_id("PaymentMethod", pm.id),
+                "brand": pm.brand,
+                "last4": pm.last4,
+                "isDefault": pm.is_default,
+                "status": effective_status(pm, now).name,
+            }
             for pm in cards
         ],
-        "defaultPaymentMethod": None if default is None else {
-            "id": to_global_id("PaymentMethod", default.id), "last4": default.last4
-        },
+        "defaultPaymentMethod": None
+        if default is None
+        else {"id": to_global_id("PaymentMethod", default.id), "last4": default.last4},
         "invoices": {
             "totalCount": page.total_count,
             "nodes": [
@@ -199,8 +210,10 @@ def _partner_account(account: Account, d: _Data) -> dict[str, Any]:
                     "id": to_global_id("Invoice", inv.id),
                     "number": inv.number or f"DRAFT-{inv.id}",
                     "status": inv.status.name,
-                    "total": {"amount": inv.total,
-                              "formatted": format_money(inv.total, inv.currency)},
+                    "total": {
+                        "amount": inv.total,
+                        "formatted": format_money(inv.total, inv.currency),
+                    },
                     "lines": [
                         {"description": ln.description, "amount": _money(ln.amount, inv.currency)}
                         for ln in d.lines[inv.id]

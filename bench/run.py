@@ -90,7 +90,8 @@ async def seed_and_count(url: str) -> tuple[dict[str, str], dict[str, int]]:
             ]:
                 with count_statements() as statements:
                     response = await http.post(
-                        "/graphql", json={"query": query},
+                        "/graphql",
+                        json={"query": query},
                         headers={"Authorization": f"Bearer {key}"},
                     )
                 assert response.status_code == 200 and "errors" not in response.json()
@@ -104,18 +105,21 @@ def _same_json(gql: dict[str, Any], raw: dict[str, Any], what: str) -> None:
     if gql != raw:
         a, b = json.dumps(gql, sort_keys=True), json.dumps(raw, sort_keys=True)
         at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), 0)
-        raise SystemExit(f"{what}: GraphQL and raw JSON differ near: {a[at - 80:at + 80]!r}\n"
-                         f"                                   raw: {b[at - 80:at + 80]!r}")
+        raise SystemExit(
+            f"{what}: GraphQL and raw JSON differ near: {a[at - 80 : at + 80]!r}\n"
+            f"                                   raw: {b[at - 80 : at + 80]!r}"
+        )
 
 
-def compare(url: str, keys: dict[str, str], args: argparse.Namespace,
-            workdir: Path) -> tuple[dict[str, Any], float]:
+def compare(
+    url: str, keys: dict[str, str], args: argparse.Namespace, workdir: Path
+) -> tuple[dict[str, Any], float]:
     server_core, client_core = _procs.cores()
     gport, rport = _procs.free_port(), _procs.free_port()
-    gateway = _procs.gateway_server(_procs.server_env(url, gport), gport, server_core,
-                                    workdir / "gateway.log")
-    raw = _procs.raw_server(_procs.server_env(url, rport), rport, server_core,
-                            workdir / "raw.log")
+    gateway = _procs.gateway_server(
+        _procs.server_env(url, gport), gport, server_core, workdir / "gateway.log"
+    )
+    raw = _procs.raw_server(_procs.server_env(url, rport), rport, server_core, workdir / "raw.log")
     try:
         gateway.wait_ready("/healthz")
         raw.wait_ready("/raw/partner")
@@ -124,25 +128,39 @@ def compare(url: str, keys: dict[str, str], args: argparse.Namespace,
             "partner_10_accounts": (keys["partner10"], PARTNER, "/raw/partner"),
         }
         for name, (key, query, raw_path) in targets.items():
-            _same_json(_procs.post(gport, "/graphql", {"query": query}, key),
-                       _procs.post(rport, raw_path, {}, key), name)
+            _same_json(
+                _procs.post(gport, "/graphql", {"query": query}, key),
+                _procs.post(rport, raw_path, {}, key),
+                name,
+            )
         runs: dict[str, dict[str, list[dict[str, float]]]] = {
             t: {"graphql": [], "raw": []} for t in targets
         }
         for r in range(args.rounds):
             for name, (key, query, raw_path) in targets.items():
-                order = [("graphql", gport, "/graphql", {"query": query}),
-                         ("raw", rport, raw_path, {})]
+                order = [
+                    ("graphql", gport, "/graphql", {"query": query}),
+                    ("raw", rport, raw_path, {}),
+                ]
                 for side, port, path, body in order if r % 2 == 0 else order[::-1]:
-                    result = _procs.load(port, path, body, key, core=client_core,
-                                         concurrency=args.concurrency,
-                                         duration=args.duration, warmup=args.warmup)
+                    result = _procs.load(
+                        port,
+                        path,
+                        body,
+                        key,
+                        core=client_core,
+                        concurrency=args.concurrency,
+                        duration=args.duration,
+                        warmup=args.warmup,
+                    )
                     if result["errors"]:
                         raise SystemExit(f"{side} {name}: {result['errors']} errors")
                     runs[name][side].append(result)
-                    print(f"  round {r + 1} {name:20} {side:7} {result['rps']:8.1f} rps "
-                          f"p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms",
-                          flush=True)
+                    print(
+                        f"  round {r + 1} {name:20} {side:7} {result['rps']:8.1f} rps "
+                        f"p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms",
+                        flush=True,
+                    )
         table = {}
         for name, sides in runs.items():
             row: dict[str, Any] = {}
@@ -164,7 +182,10 @@ def pay_bench(postgres_url: str, workdir: Path) -> dict[str, Any]:
     """bench/pay.py in a fresh interpreter (see there); its last line is the JSON."""
     done = subprocess.run(  # noqa: S603 - our interpreter, our script
         [sys.executable, "-m", "bench.pay", postgres_url, str(workdir)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         return {"skipped": f"bench/pay.py failed: {done.stderr.strip().splitlines()[-1:]}"}
@@ -179,25 +200,37 @@ def documents_figures() -> dict[str, Any] | None:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    print(f"\n{results['machine']['cpu']} — {results['machine']['nproc']} CPUs, "
-          f"Python {results['machine']['python']}\n")
+    print(
+        f"\n{results['machine']['cpu']} — {results['machine']['nproc']} CPUs, "
+        f"Python {results['machine']['python']}\n"
+    )
     print("| query | GraphQL rps | p50 / p99 ms | raw rps | p50 / p99 ms | ratio | target |")
     print("|---|---|---|---|---|---|---|")
     targets = {"billing_page": 3, "partner_10_accounts": 5}
     for name, row in results["graphql_vs_raw"].items():
         g, r = row["graphql"], row["raw"]
-        print(f"| {name} | {g['rps']:.1f} | {g['p50_ms']:.1f} / {g['p99_ms']:.1f} | "
-              f"{r['rps']:.1f} | {r['p50_ms']:.1f} / {r['p99_ms']:.1f} | "
-              f"{row['ratio']} | ≤ {targets[name]} |")
-    print("\nSQL statements per request: " + ", ".join(
-        f"{k} {v}" for k, v in results["sql_per_request"].items()))
+        print(
+            f"| {name} | {g['rps']:.1f} | {g['p50_ms']:.1f} / {g['p99_ms']:.1f} | "
+            f"{r['rps']:.1f} | {r['p50_ms']:.1f} / {r['p99_ms']:.1f} | "
+            f"{row['ratio']} | ≤ {targets[name]} |"
+        )
+    print(
+        "\nSQL statements per request: "
+        + ", ".join(f"{k} {v}" for k, v in results["sql_per_request"].items())
+    )
     pay = results.get("pay_invoice")
     if pay and "skipped" not in pay:
-        print(f"payInvoice p50 {pay['gateway_p50_ms']:.1f} ms vs provider create+confirm p50 "
-              f"{pay['provider_p50_ms']:.1f} ms (overhead {pay['overhead_ms']:.1f} ms)")
-        print("payInvoice throughput (PostgreSQL): " + ", ".join(
-            f"c={c}: {v['per_second']:.1f}/s p50 {v['p50_ms']:.0f} ms"
-            for c, v in pay["throughput"].items()))
+        print(
+            f"payInvoice p50 {pay['gateway_p50_ms']:.1f} ms vs provider create+confirm p50 "
+            f"{pay['provider_p50_ms']:.1f} ms (overhead {pay['overhead_ms']:.1f} ms)"
+        )
+        print(
+            "payInvoice throughput (PostgreSQL): "
+            + ", ".join(
+                f"c={c}: {v['per_second']:.1f}/s p50 {v['p50_ms']:.0f} ms"
+                for c, v in pay["throughput"].items()
+            )
+        )
     elif pay:
         print(f"payInvoice: skipped ({pay['skipped']})")
     print(f"serve process RSS after the run: {results['rss_mb']:.0f} MB\n")

@@ -112,16 +112,16 @@ def cmd_list_api_keys(args: argparse.Namespace, settings: Settings) -> int:
         settings,
         lambda: list_api_keys(now=now, account_email=args.account, include_inactive=args.all),
     )
-    print("prefix        role     status   created           expires           last used"
-          "         accounts (writable*)  label")
+    print(
+        "prefix        role     status   created           expires           last used"
+        "         accounts (writable*)  label"
+    )
 
     def when(value: Any) -> str:
         return "-" if value is None else f"{value:%Y-%m-%d %H:%M}"
 
     for key in keys:
-        accounts = ",".join(
-            f"{a}*" if a in key.writable_accounts else a for a in key.accounts
-        )
+        accounts = ",".join(f"{a}*" if a in key.writable_accounts else a for a in key.accounts)
         print(
             f"{key.prefix:<13} {key.role.value:<8} {key.status(now):<8} {when(key.created_at):<17} "
             f"{when(key.expires_at):<17} {when(key.last_used_at):<17} {accounts}  {key.label}"
@@ -139,7 +139,9 @@ def cmd_rotate_api_key(args: argparse.Namespace, settings: Settings) -> int:
     key = _run(
         settings,
         lambda: rotate_api_key(
-            prefix=args.prefix, now=_now(), overlap=timedelta(hours=hours),
+            prefix=args.prefix,
+            now=_now(),
+            overlap=timedelta(hours=hours),
             hasher=key_hasher(settings),
         ),
     )
@@ -184,7 +186,10 @@ def add_key_commands(sub: Any) -> None:
     )
     partner.add_argument("--account", required=True, action="append", metavar="EMAIL")
     partner.add_argument(
-        "--writable-account", action="append", default=[], metavar="EMAIL",
+        "--writable-account",
+        action="append",
+        default=[],
+        metavar="EMAIL",
         help="also let it change this account's billing",
     )
     partner.add_argument("--label", default="")
@@ -201,8 +206,9 @@ def add_key_commands(sub: Any) -> None:
     )
     rotate.add_argument("prefix")
     rotate.add_argument(
-        "--overlap-hours", type=int, help="how long the old key keeps working "
-        "(default BILLING_API_KEY_ROTATION_OVERLAP_HOURS)",
+        "--overlap-hours",
+        type=int,
+        help="how long the old key keeps working (default BILLING_API_KEY_ROTATION_OVERLAP_HOURS)",
     )
     rotate.set_defaults(func=cmd_rotate_api_key)
 

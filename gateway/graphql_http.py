@@ -77,8 +77,12 @@ class GraphQLEndpoint:
     """The ASGI app behind the /graphql route."""
 
     def __init__(
-        self, schema: BaseSchema, security: SecurityConfig, limiter: RateLimiter,
-        *, graphiql: bool,
+        self,
+        schema: BaseSchema,
+        security: SecurityConfig,
+        limiter: RateLimiter,
+        *,
+        graphiql: bool,
     ) -> None:
         self.schema = schema
         self.security = security

@@ -34,7 +34,9 @@ class MemoryRateLimiter:
     """One process's counters; old windows are dropped as the table grows."""
 
     def __init__(
-        self, window_seconds: int, clock: Callable[[], float] = time.monotonic,
+        self,
+        window_seconds: int,
+        clock: Callable[[], float] = time.monotonic,
         max_buckets: int = 100_000,
     ) -> None:
         self.window = window_seconds

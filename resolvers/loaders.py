@@ -94,9 +94,7 @@ async def _invoices(ids: Sequence[int]) -> list[Invoice | None]:
     return [rows.get(i) for i in ids]
 
 
-def _loader(
-    name: str, load: Callable[[Sequence[K]], Awaitable[Sequence[V]]]
-) -> DataLoader[K, V]:
+def _loader(name: str, load: Callable[[Sequence[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
     """A DataLoader whose batch sizes show on /metrics (dataloader_batch_size{loader})."""
 
     async def batch(keys: list[K]) -> Sequence[V]:
@@ -129,4 +127,3 @@ class Loaders:
             for pm in cards:
                 self.payment_method_by_id.prime(pm.id, pm)
         return grouped
-

@@ -51,8 +51,13 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 LIMIT_CODES = frozenset(
-    {"QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "TOO_MANY_TOKENS", "QUERY_TOO_COSTLY",
-     "PAGE_SIZE_TOO_LARGE"}
+    {
+        "QUERY_TOO_DEEP",
+        "TOO_MANY_ALIASES",
+        "TOO_MANY_TOKENS",
+        "QUERY_TOO_COSTLY",
+        "PAGE_SIZE_TOO_LARGE",
+    }
 )
 
 
@@ -215,8 +220,8 @@ class _CostWalker:
         for item in selection_set.selections if selection_set else ():
             if isinstance(item, InlineFragmentNode):
                 condition = item.type_condition
-                narrowed = parent if condition is None else self.schema.get_type(
-                    condition.name.value
+                narrowed = (
+                    parent if condition is None else self.schema.get_type(condition.name.value)
                 )
                 total += self.cost(item.selection_set, narrowed)
             elif isinstance(item, FragmentSpreadNode):

@@ -54,9 +54,7 @@ class Mutation:
         return await payments.pay_invoice(info, input)
 
     @strawberry.mutation(description="Finish a payment after 3-D Secure in the browser.")
-    async def confirm_payment(
-        self, info: Info, input: PaymentIdInput
-    ) -> payloads.PayInvoiceResult:
+    async def confirm_payment(self, info: Info, input: PaymentIdInput) -> payloads.PayInvoiceResult:
         return await payments.confirm_payment(info, input)
 
     @strawberry.mutation

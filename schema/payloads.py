@@ -73,7 +73,10 @@ class UpdateBillingInfoSuccess:
 
 
 _Access = (
-    UnauthenticatedError | NotFoundError | PermissionDeniedError | InvalidInputError
+    UnauthenticatedError
+    | NotFoundError
+    | PermissionDeniedError
+    | InvalidInputError
     | SelfServiceUnavailableError
 )
 

@@ -50,20 +50,34 @@ async def billed_accounts(
 
 async def _one_account(name: str, plan: Plan, invoice_count: int, now: datetime) -> Account:
     account = await Account.create(
-        name=name, email=f"{name}@example.test", tier=PlanTier.PLUS, billing_name=name,
-        address_line1="1 Market Street", address_city="San Francisco", address_country="US",
+        name=name,
+        email=f"{name}@example.test",
+        tier=PlanTier.PLUS,
+        billing_name=name,
+        address_line1="1 Market Street",
+        address_city="San Francisco",
+        address_country="US",
         created_at=now - timedelta(days=400),
     )
     await Subscription.create(
-        account=account, plan=plan, status=SubscriptionStatus.ACTIVE,
+        account=account,
+        plan=plan,
+        status=SubscriptionStatus.ACTIVE,
         current_period_start=now - timedelta(days=10),
-        current_period_end=now + timedelta(days=20), created_at=now - timedelta(days=400),
+        current_period_end=now + timedelta(days=20),
+        created_at=now - timedelta(days=400),
     )
     cards = [
         await PaymentMethod.create(
-            account=account, provider_id=f"pm_{name}_{i}", brand="visa", last4=f"42{i}2",
-            exp_month=12, exp_year=2030, status=PaymentMethodStatus.ACTIVE,
-            is_default=i == 0, created_at=now - timedelta(days=300 - i),
+            account=account,
+            provider_id=f"pm_{name}_{i}",
+            brand="visa",
+            last4=f"42{i}2",
+            exp_month=12,
+            exp_year=2030,
+            status=PaymentMethodStatus.ACTIVE,
+            is_default=i == 0,
+            created_at=now - timedelta(days=300 - i),
         )
         for i in range(2)
     ]
@@ -73,29 +87,53 @@ async def _one_account(name: str, plan: Plan, invoice_count: int, now: datetime)
         start = now - timedelta(days=30 * (invoice_count - i))
         is_open = i == invoice_count - 1
         invoice = await Invoice.create(
-            account=account, currency="USD", number=f"INV-{name}-{i:04d}",
+            account=account,
+            currency="USD",
+            number=f"INV-{name}-{i:04d}",
             status=InvoiceStatus.OPEN if is_open else InvoiceStatus.PAID,
-            period_start=start, period_end=start + timedelta(days=30), issued_at=start,
-            due_at=start + timedelta(days=14), paid_at=None if is_open else start,
-            subtotal=3900, total=3900, amount_paid=0 if is_open else 3900,
+            period_start=start,
+            period_end=start + timedelta(days=30),
+            issued_at=start,
+            due_at=start + timedelta(days=14),
+            paid_at=None if is_open else start,
+            subtotal=3900,
+            total=3900,
+            amount_paid=0 if is_open else 3900,
             billing_snapshot=billing_snapshot(account),
             created_at=start,
         )
         lines += [
-            InvoiceLine(invoice=invoice, position=0, description="Plus (monthly)", quantity=1,
-                        unit_amount=2900, amount=2900),
-            InvoiceLine(invoice=invoice, position=1, description="Extra seats", quantity=2,
-                        unit_amount=500, amount=1000),
+            InvoiceLine(
+                invoice=invoice,
+                position=0,
+                description="Plus (monthly)",
+                quantity=1,
+                unit_amount=2900,
+                amount=2900,
+            ),
+            InvoiceLine(
+                invoice=invoice,
+                position=1,
+                description="Extra seats",
+                quantity=2,
+                unit_amount=500,
+                amount=1000,
+            ),
         ]
         payments.append(
             Payment(
-                account=account, invoice=invoice, payment_method=cards[0], amount=3900,
+                account=account,
+                invoice=invoice,
+                payment_method=cards[0],
+                amount=3900,
                 currency="USD",
                 status=PaymentStatus.FAILED if is_open else PaymentStatus.SUCCEEDED,
                 failure_code="card_declined" if is_open else None,
                 failure_message="Your card was declined." if is_open else None,
-                provider_idempotency_key=f"bulk-{name}-{i}", created_at=start,
-                updated_at=start, settled_at=start,
+                provider_idempotency_key=f"bulk-{name}-{i}",
+                created_at=start,
+                updated_at=start,
+                settled_at=start,
             )
         )
     await InvoiceLine.bulk_create(lines)

@@ -70,6 +70,4 @@ class Account(Node):
 
     @strawberry.field(description="Sum due on open invoices.")
     async def outstanding_balance(self, info: Info) -> Money:
-        return await invoice_resolvers.outstanding_balance(
-            info, self.model.id, self.model.currency
-        )
+        return await invoice_resolvers.outstanding_balance(info, self.model.id, self.model.currency)

@@ -16,7 +16,6 @@ Why it looks the way it does:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable
 from datetime import UTC, datetime
@@ -26,111 +25,31 @@ import aiohttp
 import stripe
 from stripe.params import SetupIntentCreateParams
 
+from services.provider._stripe_mapping import (
+    card_details,
+    charge_result,
+    decline_code,
+    failure_message,
+    map_error,
+    opt,
+    opt_str,
+    ref_id,
+    setup_declined,
+    setup_result,
+)
 from services.provider.base import (
     CardDetails,
     ChargeRecord,
     ChargeResult,
-    ChargeStatus,
-    ProviderAddress,
     ProviderError,
     ProviderUnavailableError,
     SetupResult,
-    SetupStatus,
 )
 
 __all__ = ["StripeProvider"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-_FUNDING = {"credit": "credit", "debit": "debit", "prepaid": "prepaid"}
-
-# Our own wording, so the portal says the same thing whatever the provider's text is.
-_AUTH_FAILED = "The cardholder did not complete authentication."
-_FAILURE_MESSAGES = {
-    "card_declined": "The card was declined.",
-    "insufficient_funds": "The card has insufficient funds.",
-    "expired_card": "The card has expired.",
-    "incorrect_cvc": "The card's security code is incorrect.",
-    "processing_error": "The card could not be processed. Try again later.",
-    "authentication_required": "The bank requires the cardholder to authenticate this payment.",
-    "payment_intent_authentication_failure": _AUTH_FAILED,
-    "setup_intent_authentication_failure": _AUTH_FAILED,
-}
-
-_CHARGE_STATUS: dict[str, ChargeStatus] = {
-    "succeeded": "succeeded",
-    "requires_action": "requires_action",
-    "requires_source_action": "requires_action",
-    "processing": "processing",
-    # Not produced by our flows (we confirm at create, capture automatically); the
-    # outcome is not final, so callers must poll rather than record a failure.
-    "requires_confirmation": "processing",
-    "requires_capture": "processing",
-    "canceled": "canceled",
-    "requires_payment_method": "failed",
-    "requires_source": "failed",
-}
-
-
-def _failure_message(code: str | None, provider_message: str | None) -> str:
-    if code and code in _FAILURE_MESSAGES:
-        return _FAILURE_MESSAGES[code]
-    return provider_message or "The payment could not be completed."
-
-
-def _get(obj: Any, name: str) -> Any:
-    """Read an optional field: localstripe leaves some out, and StripeObject raises."""
-    return None if obj is None else getattr(obj, name, None)
-
-
-def _opt_str(obj: Any, name: str) -> str | None:
-    value = _get(obj, name)
-    return None if value is None else str(value)
-
-
-def _ref_id(value: Any) -> str | None:
-    """An expandable field is either an id or the expanded object."""
-    return value if value is None or isinstance(value, str) else str(value.id)
-
-
-def _decline_code(exc: stripe.CardError) -> str:
-    return _opt_str(exc.error, "decline_code") or exc.code or "card_declined"
-
-
-def _is_unavailable(exc: Exception) -> bool:
-    if isinstance(exc, (stripe.APIConnectionError, stripe.RateLimitError)):
-        return True
-    if isinstance(exc, (TimeoutError, asyncio.TimeoutError, aiohttp.ClientError)):
-        return True  # a timeout while reading the body escapes the SDK's wrapping
-    if isinstance(exc, stripe.StripeError):
-        status = exc.http_status
-        return status is None or status == 409 or status >= 500
-    return False
-
-
-def _map_error(op: str, exc: Exception) -> Exception:
-    """Translate an SDK/network exception (not a decline we turn into a result)."""
-    if _is_unavailable(exc):
-        request_id = getattr(exc, "request_id", None)
-        logger.warning(
-            "stripe %s: outcome unknown (%s, request %s)", op, type(exc).__name__, request_id
-        )
-        return ProviderUnavailableError(f"Stripe could not be reached or failed during {op}.")
-    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
-        return ProviderError(f"Stripe refused our credentials during {op}.", code="authentication")
-    if isinstance(exc, stripe.CardError):
-        decline = _decline_code(exc)
-        return ProviderError(_failure_message(decline, exc.user_message), code=decline)
-    if isinstance(exc, stripe.StripeError):
-        code = exc.code
-        if code is None and exc.http_status == 404:
-            code = "resource_missing"  # localstripe sends a bare 404 "Not Found"
-        if code is None and isinstance(exc, stripe.IdempotencyError):
-            code = "idempotency_error"
-        message = exc.user_message or "request rejected"
-        return ProviderError(f"Stripe rejected {op}: {message}", code=code or "invalid_request")
-    return exc
 
 
 class StripeProvider:
@@ -192,7 +111,7 @@ class StripeProvider:
         except Exception as exc:
             if declines and isinstance(exc, stripe.CardError):
                 raise
-            mapped = _map_error(op, exc)
+            mapped = map_error(op, exc)
             if mapped is exc:
                 raise
             raise mapped from exc
@@ -210,20 +129,20 @@ class StripeProvider:
         """A fresh SetupIntent waits for the browser; we report it as "requires_action"."""
         params = self._setup_params(customer_id)
         si = await self._call("create_setup_intent", self._v1.setup_intents.create_async(params))
-        return self._setup_result(si)
+        return setup_result(si)
 
     async def retrieve_setup_intent(self, setup_intent_id: str) -> SetupResult:
         si = await self._call(
             "retrieve_setup_intent", self._v1.setup_intents.retrieve_async(setup_intent_id)
         )
         card: CardDetails | None = None
-        pm_id = _ref_id(_get(si, "payment_method"))
+        pm_id = ref_id(opt(si, "payment_method"))
         if pm_id:
             pm = await self._call(
                 "retrieve_payment_method", self._v1.payment_methods.retrieve_async(pm_id)
             )
-            card = self._card_details(pm)
-        return self._setup_result(si, card=card)
+            card = card_details(pm)
+        return setup_result(si, card=card)
 
     async def setup_payment_method(
         self, *, customer_id: str, payment_method_id: str, idempotency_key: str
@@ -246,7 +165,7 @@ class StripeProvider:
             card = await self._attach(payment_method_id, customer_id)
         except stripe.CardError as exc:
             await self._cancel_setup_quietly(si.id)
-            return self._setup_declined(exc, si.id, customer_id, payment_method_id)
+            return setup_declined(exc, si.id, customer_id, payment_method_id)
         try:
             si = await self._call(
                 "setup_payment_method",
@@ -258,8 +177,8 @@ class StripeProvider:
                 declines=True,
             )
         except stripe.CardError as exc:
-            return self._setup_declined(exc, si.id, customer_id, payment_method_id)
-        return self._setup_result(si, card=card)
+            return setup_declined(exc, si.id, customer_id, payment_method_id)
+        return setup_result(si, card=card)
 
     async def attach_payment_method(
         self, *, payment_method_id: str, customer_id: str
@@ -267,16 +186,16 @@ class StripeProvider:
         try:
             return await self._attach(payment_method_id, customer_id)
         except stripe.CardError as exc:
-            raise _map_error("attach_payment_method", exc) from exc
+            raise map_error("attach_payment_method", exc) from exc
 
     async def _attach(self, payment_method_id: str, customer_id: str) -> CardDetails:
         """Attach unless already attached to this customer; CardError passes through."""
         pm = await self._call(
             "attach_payment_method", self._v1.payment_methods.retrieve_async(payment_method_id)
         )
-        owner = _ref_id(_get(pm, "customer"))
+        owner = ref_id(opt(pm, "customer"))
         if owner == customer_id:
-            return self._card_details(pm)
+            return card_details(pm)
         if owner is not None:
             raise ProviderError(
                 "The payment method belongs to another customer.",
@@ -287,14 +206,14 @@ class StripeProvider:
             self._v1.payment_methods.attach_async(payment_method_id, {"customer": customer_id}),
             declines=True,
         )
-        return self._card_details(pm)
+        return card_details(pm)
 
     async def detach_payment_method(self, payment_method_id: str) -> None:
         """Idempotent: Stripe errors on detaching a detached card, we do not."""
         pm = await self._call(
             "detach_payment_method", self._v1.payment_methods.retrieve_async(payment_method_id)
         )
-        if _get(pm, "customer") is None:
+        if opt(pm, "customer") is None:
             return
         await self._call(
             "detach_payment_method", self._v1.payment_methods.detach_async(payment_method_id)
@@ -340,39 +259,39 @@ class StripeProvider:
             )
         except stripe.CardError as exc:
             return await self._charge_declined(exc, amount, currency)
-        return self._charge_result(pi)
+        return charge_result(pi)
 
     async def _charge_declined(
         self, exc: stripe.CardError, amount: int, currency: str
     ) -> ChargeResult:
         """Stripe puts the PaymentIntent in the error; localstripe only the charge id."""
-        pi = _get(exc.error, "payment_intent")
-        if pi is None and (charge_id := _opt_str(exc.error, "charge")):
+        pi = opt(exc.error, "payment_intent")
+        if pi is None and (charge_id := opt_str(exc.error, "charge")):
             try:
                 charge = await self._v1.charges.retrieve_async(charge_id)
-                if pi_id := _ref_id(_get(charge, "payment_intent")):
+                if pi_id := ref_id(opt(charge, "payment_intent")):
                     pi = await self._v1.payment_intents.retrieve_async(pi_id)
             except Exception:
                 logger.info("stripe: could not read the intent of declined charge %s", charge_id)
-        if pi is not None and not isinstance(pi, str) and _get(pi, "status"):
-            result = self._charge_result(pi)
+        if pi is not None and not isinstance(pi, str) and opt(pi, "status"):
+            result = charge_result(pi)
             if result.status == "failed":
                 return result
-        code = _decline_code(exc)
+        code = decline_code(exc)
         return ChargeResult(
-            payment_intent_id=_ref_id(pi) or "",
+            payment_intent_id=ref_id(pi) or "",
             status="failed",
             amount=amount,
             currency=currency.upper(),
             failure_code=code,
-            failure_message=_failure_message(code, exc.user_message),
+            failure_message=failure_message(code, exc.user_message),
         )
 
     async def retrieve_charge(self, payment_intent_id: str) -> ChargeResult:
         pi = await self._call(
             "retrieve_charge", self._v1.payment_intents.retrieve_async(payment_intent_id)
         )
-        return self._charge_result(pi)
+        return charge_result(pi)
 
     async def cancel_charge(self, payment_intent_id: str) -> ChargeResult:
         """Idempotent: cancelling an already canceled intent returns it."""
@@ -382,12 +301,12 @@ class StripeProvider:
             current = await self._call(
                 "cancel_charge", self._v1.payment_intents.retrieve_async(payment_intent_id)
             )
-            if _get(current, "status") == "canceled":
-                return self._charge_result(current)
-            raise _map_error("cancel_charge", exc) from exc
+            if opt(current, "status") == "canceled":
+                return charge_result(current)
+            raise map_error("cancel_charge", exc) from exc
         except Exception as exc:
-            raise _map_error("cancel_charge", exc) from exc
-        return self._charge_result(pi)
+            raise map_error("cancel_charge", exc) from exc
+        return charge_result(pi)
 
     async def list_charges(self, *, since: datetime | None = None) -> list[ChargeRecord]:
         """Page through PaymentIntents. localstripe has no `created` filter on this list,
@@ -400,25 +319,25 @@ class StripeProvider:
         while True:
             listing = self._v1.payment_intents.list_async(params)  # type: ignore[arg-type]
             page = await self._call("list_charges", listing)
-            data = list(_get(page, "data") or [])
+            data = list(opt(page, "data") or [])
             for pi in data:
-                created = int(_get(pi, "created") or 0)
+                created = int(opt(pi, "created") or 0)
                 if cutoff is not None and created < cutoff:
                     continue
-                raw_meta = _get(pi, "metadata")
+                raw_meta = opt(pi, "metadata")
                 metadata = (
                     raw_meta.to_dict() if hasattr(raw_meta, "to_dict") else dict(raw_meta or {})
                 )
                 records.append(
                     ChargeRecord(
-                        charge=self._charge_result(pi),
+                        charge=charge_result(pi),
                         metadata={str(k): str(v) for k, v in metadata.items()},
                         created=datetime.fromtimestamp(created, UTC),
                     )
                 )
-            if not data or not _get(page, "has_more"):
+            if not data or not opt(page, "has_more"):
                 break
-            params["starting_after"] = _get(data[-1], "id")
+            params["starting_after"] = opt(data[-1], "id")
         records.sort(key=lambda r: r.created)
         return records
 
@@ -432,88 +351,3 @@ class StripeProvider:
 
     async def close(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]
-
-    @staticmethod
-    def _card_details(pm: Any) -> CardDetails:
-        card = _get(pm, "card")
-        if card is None:
-            raise ProviderError("The payment method is not a card.", code="not_a_card")
-        address = _get(_get(pm, "billing_details"), "address")
-        fields = {f: _opt_str(address, f) for f in ProviderAddress.__dataclass_fields__}
-        billing = ProviderAddress(**fields) if any(fields.values()) else None
-        return CardDetails(
-            payment_method_id=str(pm.id),
-            brand=str(_get(card, "brand") or "unknown"),
-            last4=str(_get(card, "last4") or ""),
-            exp_month=int(_get(card, "exp_month") or 0),
-            exp_year=int(_get(card, "exp_year") or 0),
-            funding=_FUNDING.get(str(_get(card, "funding")), "unknown"),
-            customer_id=_ref_id(_get(pm, "customer")),
-            billing_address=billing,
-        )
-
-    @staticmethod
-    def _setup_result(si: Any, *, card: CardDetails | None = None) -> SetupResult:
-        raw = str(_get(si, "status"))
-        error = _get(si, "last_setup_error")
-        status: SetupStatus
-        if raw in ("succeeded", "processing", "requires_action"):
-            status = raw  # type: ignore[assignment]
-        elif raw == "canceled" or error is not None:
-            status = "failed"
-        else:  # requires_payment_method / requires_confirmation: the browser's turn
-            status = "requires_action"
-        code = (_opt_str(error, "decline_code") or _opt_str(error, "code")) if error else None
-        next_action = _get(si, "next_action")
-        return SetupResult(
-            setup_intent_id=str(si.id),
-            status=status,
-            client_secret=_opt_str(si, "client_secret"),
-            customer_id=_ref_id(_get(si, "customer")),
-            payment_method_id=_ref_id(_get(si, "payment_method")),
-            card=card,
-            redirect_url=_opt_str(_get(next_action, "redirect_to_url"), "url"),
-            failure_code=code,
-            failure_message=_failure_message(code, _opt_str(error, "message")) if error else None,
-        )
-
-    def _setup_declined(
-        self, exc: stripe.CardError, setup_intent_id: str, customer_id: str, pm_id: str
-    ) -> SetupResult:
-        """Stripe returns the failed SetupIntent in the error; localstripe does not."""
-        si = _get(exc.error, "setup_intent")
-        if si is not None and not isinstance(si, str) and _get(si, "status"):
-            result = self._setup_result(si)
-            if result.status == "failed":
-                return result
-        code = _decline_code(exc)
-        return SetupResult(
-            setup_intent_id=setup_intent_id,
-            status="failed",
-            client_secret=None,
-            customer_id=customer_id,
-            payment_method_id=pm_id,
-            failure_code=code,
-            failure_message=_failure_message(code, exc.user_message),
-        )
-
-    @staticmethod
-    def _charge_result(pi: Any) -> ChargeResult:
-        raw = str(_get(pi, "status"))
-        status = _CHARGE_STATUS.get(raw, "processing")
-        error = _get(pi, "last_payment_error")
-        code = message = None
-        if status == "failed":
-            code = _opt_str(error, "decline_code") or _opt_str(error, "code") or "card_declined"
-            message = _failure_message(code, _opt_str(error, "message"))
-        next_action = _get(pi, "next_action")
-        return ChargeResult(
-            payment_intent_id=str(pi.id),
-            status=status,
-            amount=int(_get(pi, "amount") or 0),
-            currency=str(_get(pi, "currency") or "").upper(),
-            client_secret=_opt_str(pi, "client_secret") if status == "requires_action" else None,
-            redirect_url=_opt_str(_get(next_action, "redirect_to_url"), "url"),
-            failure_code=code,
-            failure_message=message,
-        )

@@ -262,13 +262,25 @@ async def test_production_refuses_to_start_without_a_link_secret(
     app = create_app(configured, services=services, manage_db=False, renderer=render_pool)
     assert app.state.documents is not None
 
+
 def _job(options: RenderOptions) -> RenderJob:
     day = datetime(2026, 11, 12, tzinfo=UTC)
     invoice = InvoiceContent(
-        number="INV-2026-000001", status="OPEN", currency="USD", customer=Party(name="Alice"),
-        period_start=day, period_end=day + timedelta(days=30), issued_at=day,
-        due_at=day + timedelta(days=14), paid_at=None, subtotal=2900, tax=0, total=2900,
-        amount_paid=0, amount_due=2900, lines=(Line("Plus plan, monthly", 1, 2900, 2900),),
+        number="INV-2026-000001",
+        status="OPEN",
+        currency="USD",
+        customer=Party(name="Alice"),
+        period_start=day,
+        period_end=day + timedelta(days=30),
+        issued_at=day,
+        due_at=day + timedelta(days=14),
+        paid_at=None,
+        subtotal=2900,
+        tax=0,
+        total=2900,
+        amount_paid=0,
+        amount_due=2900,
+        lines=(Line("Plus plan, monthly", 1, 2900, 2900),),
     )
     return RenderJob(DocumentKind.INVOICE, invoice, options)
 
@@ -277,8 +289,11 @@ def test_seller_block_and_logo_come_from_settings(tmp_path: Path) -> None:
     logo = tmp_path / "logo.png"
     Image.new("RGB", (240, 60), "#1e3a8a").save(logo)
     settings = Settings(
-        seller_name="Acme Billing GmbH", seller_address="Hauptstraße 1\n10115 Berlin\nGermany",
-        seller_tax_id="DE136695976", seller_email="billing@acme.example", seller_logo_path=logo,
+        seller_name="Acme Billing GmbH",
+        seller_address="Hauptstraße 1\n10115 Berlin\nGermany",
+        seller_tax_id="DE136695976",
+        seller_email="billing@acme.example",
+        seller_logo_path=logo,
         document_paper_size="Letter",
     )
     job = _job(render_options(settings))
@@ -287,8 +302,13 @@ def test_seller_block_and_logo_come_from_settings(tmp_path: Path) -> None:
     pdf = render_pdf(job, fetcher=fetcher)
 
     text = pdf_text(pdf)
-    for expected in ("Acme Billing GmbH", "Hauptstraße 1", "10115 Berlin", "Tax ID DE136695976",
-                     "billing@acme.example"):
+    for expected in (
+        "Acme Billing GmbH",
+        "Hauptstraße 1",
+        "10115 Berlin",
+        "Tax ID DE136695976",
+        "billing@acme.example",
+    ):
         assert expected in text, expected
     assert "asset:logo" in fetcher.requested
     page = PdfReader(io.BytesIO(pdf)).pages[0]

@@ -38,8 +38,7 @@ async def test_request_latency_by_operation_and_loader_batches(
     # given an account with invoices
     (account,) = await billed_accounts(1, invoices=3, now=NOW)
     key = await api_key(account, ApiKeyRole.VIEWER)
-    before = sample("billing_graphql_request_seconds_count", operation="BillingPage",
-                    type="query")
+    before = sample("billing_graphql_request_seconds_count", operation="BillingPage", type="query")
     batches = sample("billing_dataloader_batch_size_count", loader="lines_by_invoice")
     keys = sample("billing_dataloader_batch_size_sum", loader="lines_by_invoice")
 
@@ -55,17 +54,15 @@ async def test_request_latency_by_operation_and_loader_batches(
     assert 'billing_graphql_request_seconds_count{operation="BillingPage",type="query"}' in (
         scraped.text
     )
-    assert sample("billing_graphql_request_seconds_count", operation="BillingPage",
-                  type="query") == before + 1
-    assert sample("billing_dataloader_batch_size_count", loader="lines_by_invoice") == (
-        batches + 1
+    assert (
+        sample("billing_graphql_request_seconds_count", operation="BillingPage", type="query")
+        == before + 1
     )
+    assert sample("billing_dataloader_batch_size_count", loader="lines_by_invoice") == (batches + 1)
     assert sample("billing_dataloader_batch_size_sum", loader="lines_by_invoice") == keys + 2
 
 
-async def test_errors_by_code_and_payments_by_outcome(
-    client: httpx.AsyncClient, db: str
-) -> None:
+async def test_errors_by_code_and_payments_by_outcome(client: httpx.AsyncClient, db: str) -> None:
     (account,) = await billed_accounts(1, invoices=1, now=NOW)
     key = await api_key(account, ApiKeyRole.ADMIN)
     top = sample("billing_graphql_errors_total", code="UNAUTHENTICATED", kind="top_level")
@@ -79,11 +76,11 @@ async def test_errors_by_code_and_payments_by_outcome(
     # then the top-level error and the user error are counted by code, the payment by outcome
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert refused["data"]["payInvoice"]["code"] == "NOT_FOUND"
-    assert sample("billing_graphql_errors_total", code="UNAUTHENTICATED",
-                  kind="top_level") == top + 1
+    assert (
+        sample("billing_graphql_errors_total", code="UNAUTHENTICATED", kind="top_level") == top + 1
+    )
     assert sample("billing_graphql_errors_total", code="NOT_FOUND", kind="user") == user + 1
-    assert sample("billing_payments_total", mutation="payInvoice",
-                  outcome="NOT_FOUND") == paid + 1
+    assert sample("billing_payments_total", mutation="payInvoice", outcome="NOT_FOUND") == paid + 1
 
 
 def test_operation_names_are_bounded() -> None:
@@ -121,10 +118,11 @@ async def test_provider_calls_are_timed_and_failures_counted() -> None:
         await provider.ping()
 
     assert sample("billing_provider_request_seconds_count", method="ping") == calls + 3
-    assert sample("billing_provider_errors_total", method="ping",
-                  kind="unavailable") == unavailable + 1
-    assert sample("billing_provider_errors_total", method="ping",
-                  kind="rejected") == rejected + 1
+    assert (
+        sample("billing_provider_errors_total", method="ping", kind="unavailable")
+        == unavailable + 1
+    )
+    assert sample("billing_provider_errors_total", method="ping", kind="rejected") == rejected + 1
 
 
 async def test_worker_lag_and_render_time_gauges(client: httpx.AsyncClient) -> None:

@@ -121,9 +121,7 @@ async def _partner_run(
     return body, len(statements) - len(auth)
 
 
-async def test_partner_query_statement_count_is_flat(
-    client: httpx.AsyncClient, db: str
-) -> None:
+async def test_partner_query_statement_count_is_flat(client: httpx.AsyncClient, db: str) -> None:
     accounts = await billed_accounts(100, invoices=14, now=NOW)
     counts = {}
     for n in (1, 10, 100):

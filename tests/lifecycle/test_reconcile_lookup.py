@@ -45,9 +45,7 @@ async def _cut_off_payment(services, sandbox, provider, *, charged: bool) -> Pay
     return payment
 
 
-async def test_a_day_old_pending_charge_is_looked_up_not_resent(
-    services, sandbox, provider, clock
-):
+async def test_a_day_old_pending_charge_is_looked_up_not_resent(services, sandbox, provider, clock):
     payment = await _cut_off_payment(services, sandbox, provider, charged=True)
     clock.advance(timedelta(hours=24))  # the provider may have forgotten the key
     provider.reset()

@@ -31,9 +31,7 @@ AppClient = Callable[..., Any]
 
 
 @pytest.fixture
-def app_client(
-    services: ServiceContext, db: str, render_pool: RenderPool
-) -> AppClient:
+def app_client(services: ServiceContext, db: str, render_pool: RenderPool) -> AppClient:
     """`async with app_client(max_query_depth=3) as http:` an app with those settings."""
 
     @asynccontextmanager
@@ -108,14 +106,32 @@ def loopback_gateway() -> Iterator[str]:
         }
         env.pop("BILLING_REDIS_URL", None)
         subprocess.run(
-            [sys.executable, "-m", "gateway.cli", "migrate"], cwd=ROOT, env=env, check=True,
-            capture_output=True, timeout=120,
+            [sys.executable, "-m", "gateway.cli", "migrate"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
         port = free_port()
         process = subprocess.Popen(  # noqa: S603 - our own server, fixed argv
-            [sys.executable, "-m", "uvicorn", "gateway.asgi:app_factory", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "gateway.asgi:app_factory",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         try:
             deadline = time.monotonic() + 60

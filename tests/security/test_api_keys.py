@@ -23,8 +23,7 @@ from tests.security.conftest import ROOT, AppClient
 DEV = KeyHasher.development()
 VIEWER = "query { viewer { role } }"
 UPDATE = (
-    "mutation($a: ID) { updateBillingInfo(input: {accountId: $a, name: \"Partner\"})"
-    " { __typename } }"
+    'mutation($a: ID) { updateBillingInfo(input: {accountId: $a, name: "Partner"}) { __typename } }'
 )
 
 
@@ -100,7 +99,9 @@ async def test_revoked_and_expired_keys_are_refused(client: httpx.AsyncClient, d
     account = await make_account()
     revoked = await api_key(account)
     expiring = await create_api_key(
-        account_email=account.email, role=ApiKeyRole.VIEWER, now=NOW - timedelta(days=2),
+        account_email=account.email,
+        role=ApiKeyRole.VIEWER,
+        now=NOW - timedelta(days=2),
         expires_in=timedelta(days=1),
     )
 
@@ -164,8 +165,13 @@ async def test_production_refuses_to_start_without_a_pepper(app_client: AppClien
 def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BILLING_DATABASE_URL": database_url, "BILLING_LOG_LEVEL": "WARNING"}
     return subprocess.run(  # noqa: S603 - our own CLI, fixed argv
-        [sys.executable, "-m", "gateway.cli", *args], cwd=ROOT, env=env, capture_output=True,
-        text=True, timeout=120, check=False,
+        [sys.executable, "-m", "gateway.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -173,8 +179,16 @@ def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 async def test_cli_creates_lists_rotates_and_revokes(db: str) -> None:
     account = await make_account("cli@example.test")
 
-    created = _cli(db, "create-api-key", "--account", account.email, "--role", "viewer",
-                   "--expires-in-days", "30")
+    created = _cli(
+        db,
+        "create-api-key",
+        "--account",
+        account.email,
+        "--role",
+        "viewer",
+        "--expires-in-days",
+        "30",
+    )
     secret = created.stdout.strip().splitlines()[-1]
     prefix = secret.split("_")[1]
     rotated = _cli(db, "rotate-api-key", prefix, "--overlap-hours", "2")

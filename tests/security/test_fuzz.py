@@ -27,7 +27,10 @@ def generated_bodies() -> list[tuple[str, dict[str, Any]]]:
 
         @fixed_seed(20261122)
         @settings(
-            max_examples=EXAMPLES_PER_FIELD, derandomize=True, database=None, deadline=None,
+            max_examples=EXAMPLES_PER_FIELD,
+            derandomize=True,
+            database=None,
+            deadline=None,
             suppress_health_check=list(HealthCheck),
         )
         @given(case=operation.as_strategy())

@@ -30,7 +30,11 @@ def _run_audit(url: str) -> list[dict[str, str]]:
     if not (AUDIT_DIR / "node_modules" / "graphql-http").is_dir():
         pytest.fail(f"graphql-http is not installed: run `make setup` (npm ci in {AUDIT_DIR})")
     done = subprocess.run(  # noqa: S603 - node on our own audit script
-        [NODE, "audit.mjs", url], cwd=AUDIT_DIR, capture_output=True, text=True, timeout=120,
+        [NODE, "audit.mjs", url],
+        cwd=AUDIT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stderr

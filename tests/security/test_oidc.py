@@ -38,12 +38,20 @@ def token(
 ) -> str:
     now = int(time.time())
     body = {
-        "iss": ISSUER, "aud": AUDIENCE, "sub": "user-42", "iat": now, "nbf": now - 5,
-        "exp": now + 300, "billing_account": "alice@example.test", "billing_role": "admin",
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "user-42",
+        "iat": now,
+        "nbf": now - 5,
+        "exp": now + 300,
+        "billing_account": "alice@example.test",
+        "billing_role": "admin",
     }
     body.update(claims)
     return jwt.encode(
-        {k: v for k, v in body.items() if v is not None}, private, algorithm=algorithm,
+        {k: v for k, v in body.items() if v is not None},
+        private,
+        algorithm=algorithm,
         headers={"kid": kid},
     )
 
@@ -57,7 +65,9 @@ def jwks(jwks_server: JWKSServer) -> Iterator[JWKSServer]:
 
 def _settings(jwks: JWKSServer) -> dict[str, Any]:
     return {
-        "oidc_issuer": ISSUER, "oidc_audience": AUDIENCE, "oidc_jwks_url": jwks.url,
+        "oidc_issuer": ISSUER,
+        "oidc_audience": AUDIENCE,
+        "oidc_jwks_url": jwks.url,
         "oidc_jwks_refresh_interval_seconds": 0.0,
     }
 
@@ -71,8 +81,9 @@ async def _call(http: httpx.AsyncClient, query: str, bearer: str) -> dict[str, A
     return body
 
 
-@pytest.mark.parametrize(("key", "kid", "algorithm"), [(RSA_KEY, "rsa-1", "RS256"),
-                                                       (EC_KEY, "ec-1", "ES256")])
+@pytest.mark.parametrize(
+    ("key", "kid", "algorithm"), [(RSA_KEY, "rsa-1", "RS256"), (EC_KEY, "ec-1", "ES256")]
+)
 async def test_valid_token_signs_in(
     app_client: AppClient, db: str, jwks: JWKSServer, key: Any, kid: str, algorithm: str
 ) -> None:
@@ -102,9 +113,15 @@ async def test_viewer_role_claim_cannot_write(
 def _forged() -> list[tuple[str, str]]:
     now = int(time.time())
     hs = jwt.encode(
-        {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "exp": now + 60,
-         "billing_account": "alice@example.test"},
-        "a-shared-secret-that-is-long-enough-for-hs256", algorithm="HS256",
+        {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": "x",
+            "exp": now + 60,
+            "billing_account": "alice@example.test",
+        },
+        "a-shared-secret-that-is-long-enough-for-hs256",
+        algorithm="HS256",
         headers={"kid": "rsa-1"},
     )
     header, payload, _ = token().split(".")

@@ -19,25 +19,39 @@ DEEP += " paymentMethod { billingAddress { city } } } } } } } } } } }"
 
 
 async def _post(http: httpx.AsyncClient, body: object, key: str, **headers: str) -> httpx.Response:
-    return await http.post("/graphql", json=body, headers={"Authorization": f"Bearer {key}",
-                                                           **headers})
+    return await http.post(
+        "/graphql", json=body, headers={"Authorization": f"Bearer {key}", **headers}
+    )
 
 
 @pytest.mark.parametrize(
     ("settings", "query", "code"),
     [
         ({"max_query_depth": 5}, DEEP, "QUERY_TOO_DEEP"),
-        ({"max_aliases": 2}, "{ a: plans { id } b: plans { id } c: plans { id } }",
-         "TOO_MANY_ALIASES"),
-        ({"max_aliases": 2},
-         "query { ...F ...F ...F } fragment F on Query { a: plans { id } }", "TOO_MANY_ALIASES"),
+        (
+            {"max_aliases": 2},
+            "{ a: plans { id } b: plans { id } c: plans { id } }",
+            "TOO_MANY_ALIASES",
+        ),
+        (
+            {"max_aliases": 2},
+            "query { ...F ...F ...F } fragment F on Query { a: plans { id } }",
+            "TOO_MANY_ALIASES",
+        ),
         ({"max_tokens": 50}, "{ " + "plans { id } " * 20 + "}", "TOO_MANY_TOKENS"),
         ({}, "{ viewer { accounts(first: 101) { totalCount } } }", "PAGE_SIZE_TOO_LARGE"),
-        ({}, "{ viewer { accounts(first: 100) { nodes { invoices(first: 100) { nodes {"
-             " lines { description } payments { paymentMethod { last4 } } } } } } } }",
-         "QUERY_TOO_COSTLY"),
-        ({"max_query_cost": 50}, "{ plans { price { amount } } viewer { accounts { nodes {"
-         " paymentMethods { id } } } } }", "QUERY_TOO_COSTLY"),
+        (
+            {},
+            "{ viewer { accounts(first: 100) { nodes { invoices(first: 100) { nodes {"
+            " lines { description } payments { paymentMethod { last4 } } } } } } } }",
+            "QUERY_TOO_COSTLY",
+        ),
+        (
+            {"max_query_cost": 50},
+            "{ plans { price { amount } } viewer { accounts { nodes {"
+            " paymentMethods { id } } } } }",
+            "QUERY_TOO_COSTLY",
+        ),
     ],
 )
 async def test_hostile_queries_are_refused_with_400(
@@ -108,9 +122,7 @@ async def test_rate_limit_per_key_answers_429_with_retry_after(
 ) -> None:
     key = await api_key(await make_account())
     async with app_client(rate_limit_per_key=3) as http:
-        statuses = [
-            (await _post(http, {"query": "{ viewer { role } }"}, key)) for _ in range(4)
-        ]
+        statuses = [(await _post(http, {"query": "{ viewer { role } }"}, key)) for _ in range(4)]
 
     assert [r.status_code for r in statuses] == [200, 200, 200, 429]
     assert 1 <= int(statuses[-1].headers["retry-after"]) <= 60

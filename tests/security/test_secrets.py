@@ -89,8 +89,12 @@ async def test_no_secret_anywhere_after_cards_and_failures(
     assert OK_CARD in card_ids and DECLINING_CARD in card_ids
 
     # failure paths: a declined charge, forged keys, a forged webhook, a bad query
-    declined = await post({"query": PAY, "variables": {
-        "inv": gid("Invoice", invoice.id), "pm": card_ids[DECLINING_CARD]}})
+    declined = await post(
+        {
+            "query": PAY,
+            "variables": {"inv": gid("Invoice", invoice.id), "pm": card_ids[DECLINING_CARD]},
+        }
+    )
     assert declined["data"]["payInvoice"]["__typename"] == "PaymentDeclinedError"
     for forged in (key[:-4] + "AAAA", f"bgw_{key.split('_')[1]}_x", "eyJ.x.y"):
         await post({"query": "{ viewer { role } }"}, {"Authorization": f"Bearer {forged}"})
@@ -101,7 +105,8 @@ async def test_no_secret_anywhere_after_cards_and_failures(
     t = int(time.time())
     bad_mac = hmac.new(b"not-the-secret", f"{t}.{payload}".encode(), hashlib.sha256).hexdigest()
     forged_webhook = await client.post(
-        "/webhooks/stripe", content=payload,
+        "/webhooks/stripe",
+        content=payload,
         headers={"Stripe-Signature": f"t={t},v1={bad_mac}", "Content-Type": "application/json"},
     )
     responses.append(forged_webhook.text)

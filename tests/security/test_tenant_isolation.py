@@ -29,26 +29,33 @@ _ERR = "__typename ... on UserError { code }"
 #: attacker's IDs). Each document passes the victim's ID where that argument goes.
 CASES: dict[str, tuple[str, Any]] = {
     "Query.account.id": (
-        "query($id: ID!) { account(id: $id) { id name } }", lambda v, a: {"id": v["a"]}
+        "query($id: ID!) { account(id: $id) { id name } }",
+        lambda v, a: {"id": v["a"]},
     ),
     "Query.node.id": ("", None),  # one case per Node type: see test_node_hides_every_type
     "Mutation.startPaymentMethodSetup.input.accountId": (
-        ALL_MUTATIONS["startPaymentMethodSetup"], lambda v, a: {"a": v["a"]}
+        ALL_MUTATIONS["startPaymentMethodSetup"],
+        lambda v, a: {"a": v["a"]},
     ),
     "Mutation.addPaymentMethod.input.accountId": (
-        ALL_MUTATIONS["addPaymentMethod"], lambda v, a: {"a": v["a"]}
+        ALL_MUTATIONS["addPaymentMethod"],
+        lambda v, a: {"a": v["a"]},
     ),
     "Mutation.confirmPaymentMethod.input.paymentMethodId": (
-        ALL_MUTATIONS["confirmPaymentMethod"], lambda v, a: {"pm": v["pm"]}
+        ALL_MUTATIONS["confirmPaymentMethod"],
+        lambda v, a: {"pm": v["pm"]},
     ),
     "Mutation.makeDefault.input.paymentMethodId": (
-        ALL_MUTATIONS["makeDefault"], lambda v, a: {"pm": v["pm"]}
+        ALL_MUTATIONS["makeDefault"],
+        lambda v, a: {"pm": v["pm"]},
     ),
     "Mutation.deletePaymentMethod.input.paymentMethodId": (
-        ALL_MUTATIONS["deletePaymentMethod"], lambda v, a: {"pm": v["pm"]}
+        ALL_MUTATIONS["deletePaymentMethod"],
+        lambda v, a: {"pm": v["pm"]},
     ),
     "Mutation.payInvoice.input.invoiceId": (
-        ALL_MUTATIONS["payInvoice"], lambda v, a: {"inv": v["inv"]}
+        ALL_MUTATIONS["payInvoice"],
+        lambda v, a: {"inv": v["inv"]},
     ),
     "Mutation.payInvoice.input.paymentMethodId": (
         f"""mutation($inv: ID!, $pm: ID) {{
@@ -56,10 +63,12 @@ CASES: dict[str, tuple[str, Any]] = {
         lambda v, a: {"inv": a["inv"], "pm": v["pm"]},  # my invoice, the victim's card
     ),
     "Mutation.confirmPayment.input.paymentId": (
-        ALL_MUTATIONS["confirmPayment"], lambda v, a: {"pay": v["pay"]}
+        ALL_MUTATIONS["confirmPayment"],
+        lambda v, a: {"pay": v["pay"]},
     ),
     "Mutation.updateBillingInfo.input.accountId": (
-        ALL_MUTATIONS["updateBillingInfo"], lambda v, a: {"a": v["a"]}
+        ALL_MUTATIONS["updateBillingInfo"],
+        lambda v, a: {"a": v["a"]},
     ),
 }
 
@@ -176,7 +185,8 @@ async def test_node_hides_every_type(
 
     for key in keys.values():
         for node_id in ids:
-            body = await gql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": node_id},
-                             key=key)
+            body = await gql(
+                client, "query($id: ID!) { node(id: $id) { id } }", {"id": node_id}, key=key
+            )
 
             assert body == {"data": {"node": None}}, (node_id, body)

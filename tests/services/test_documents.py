@@ -84,8 +84,12 @@ async def invoice_with_lines(account: Account, lines: list[tuple[str, int, int]]
     subtotal = 0
     for position, (description, quantity, unit) in enumerate(lines):
         await InvoiceLine.create(
-            invoice=draft, position=position, description=description,
-            quantity=quantity, unit_amount=unit, amount=quantity * unit,
+            invoice=draft,
+            position=position,
+            description=description,
+            quantity=quantity,
+            unit_amount=unit,
+            amount=quantity * unit,
         )
         subtotal += quantity * unit
     tax = subtotal // 10
@@ -108,15 +112,29 @@ async def test_invoice_pdf_holds_number_dates_lines_totals_and_snapshot(
     assert document.filename == f"invoice-{invoice.number}.pdf"
     assert invoice.number is not None and invoice.number in text
     for expected in (
-        "Date of issue Nov 12, 2026", "Date due Nov 26, 2026", "Nov 12", "Dec 12, 2026",
-        "Plus plan, monthly 1 $29.00 $29.00", "Extra seats 3 $10.00 $30.00",
-        "Subtotal $59.00", "Tax $5.90", "Total $64.90", "Amount paid $0.00",
-        "Amount due $64.90", "$64.90 due November 26, 2026",
+        "Date of issue Nov 12, 2026",
+        "Date due Nov 26, 2026",
+        "Nov 12",
+        "Dec 12, 2026",
+        "Plus plan, monthly 1 $29.00 $29.00",
+        "Extra seats 3 $10.00 $30.00",
+        "Subtotal $59.00",
+        "Tax $5.90",
+        "Total $64.90",
+        "Amount paid $0.00",
+        "Amount due $64.90",
+        "$64.90 due November 26, 2026",
         # the billing snapshot, as issued
-        "Alice Ltd", "Unter den Linden 5", "10117 Berlin", "Germany",
-        "accounts@alice.example", "Tax ID DE136695976",
+        "Alice Ltd",
+        "Unter den Linden 5",
+        "10117 Berlin",
+        "Germany",
+        "accounts@alice.example",
+        "Tax ID DE136695976",
         # the seller block from settings
-        "Example Billing Co.", "Tax ID US 12-3456789", "Page 1 of 1",
+        "Example Billing Co.",
+        "Tax ID US 12-3456789",
+        "Page 1 of 1",
     ):
         assert expected in text, expected
     assert "PAID" not in text
@@ -138,9 +156,14 @@ async def test_receipt_shows_payment_date_card_and_amount_even_after_card_delete
     receipt_number = "RCPT-" + (invoice.number or "").removeprefix("INV-")
     assert document.filename == f"receipt-{receipt_number}.pdf"
     for expected in (
-        f"Receipt {receipt_number}", f"Invoice number {invoice.number}",
-        "AMOUNT PAID $49.00", "DATE PAID Nov 23, 2026", "PAYMENT METHOD Visa •••• 4242",
-        "Amount paid $49.00", "Alice Ltd", "Unter den Linden 5",
+        f"Receipt {receipt_number}",
+        f"Invoice number {invoice.number}",
+        "AMOUNT PAID $49.00",
+        "DATE PAID Nov 23, 2026",
+        "PAYMENT METHOD Visa •••• 4242",
+        "Amount paid $49.00",
+        "Alice Ltd",
+        "Unter den Linden 5",
     ):
         assert expected in text, expected
 
@@ -155,9 +178,15 @@ async def test_invoice_pdf_shows_paid_stamp_once_paid_and_keeps_the_open_copy(
         status=InvoiceStatus.PAID, amount_paid=2900, paid_at=invoice.issued_at
     )
     await Payment.create(
-        account_id=invoice.account_id, invoice=invoice, amount=2900, currency="USD",
-        status=PaymentStatus.SUCCEEDED, provider_idempotency_key="pi-test-1",
-        created_at=clock.now(), updated_at=clock.now(), settled_at=clock.now(),
+        account_id=invoice.account_id,
+        invoice=invoice,
+        amount=2900,
+        currency="USD",
+        status=PaymentStatus.SUCCEEDED,
+        provider_idempotency_key="pi-test-1",
+        created_at=clock.now(),
+        updated_at=clock.now(),
+        settled_at=clock.now(),
     )
 
     paid_pdf = await store.get(invoice.id, DocumentKind.INVOICE)
@@ -238,8 +267,14 @@ async def test_hostile_billing_name_is_printed_as_text_and_never_fetched(
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1:9/x", "https://example.com/logo.png", "file:///etc/passwd",
-     "data:text/css,body{}", "asset:../render.py", "asset:logo"],
+    [
+        "http://127.0.0.1:9/x",
+        "https://example.com/logo.png",
+        "file:///etc/passwd",
+        "data:text/css,body{}",
+        "asset:../render.py",
+        "asset:logo",
+    ],
 )
 def test_fetcher_refuses_everything_but_the_documents_own_assets(url: str) -> None:
     fetcher = AssetFetcher({"asset:style.css": Asset(b"body {}", "text/css")})
@@ -275,8 +310,13 @@ async def test_a_copy_stored_by_another_process_meanwhile_wins(
 
         async def render(self, job: RenderJob) -> bytes:
             await Document.create(
-                invoice_id=invoice.id, kind="invoice", template_version=f"{TEMPLATE_VERSION}+open",
-                content=b"%PDF-other", sha256="0" * 64, size=10, created_at=clock.now(),
+                invoice_id=invoice.id,
+                kind="invoice",
+                template_version=f"{TEMPLATE_VERSION}+open",
+                content=b"%PDF-other",
+                sha256="0" * 64,
+                size=10,
+                created_at=clock.now(),
             )
             return await render_pool.render(job)
 
@@ -347,8 +387,9 @@ def test_link_is_absolute_and_verifies_for_its_document(
     assert links.verify(DocumentKind.INVOICE, 42, sig) == 3000
 
 
-@pytest.mark.parametrize("case", ["tampered", "expired", "other-invoice", "other-kind",
-                                  "missing", "other-secret"])
+@pytest.mark.parametrize(
+    "case", ["tampered", "expired", "other-invoice", "other-kind", "missing", "other-secret"]
+)
 def test_refused_links(links: DocumentLinks, clock: FixedClock, case: str) -> None:
     sig = links.sign(DocumentKind.INVOICE, 42)
     kind, invoice_id, given = DocumentKind.INVOICE, 42, sig
