@@ -3,7 +3,7 @@
 The crash tests (tests/faults/test_crashes.py) run the gateway and the worker as
 subprocesses with this variable set and check that a `kill -9` at each point of the
 payment path (`after_claim`, `after_provider_call`, `after_commit`; see
-services/payments.py) loses no payment and charges nothing twice once the reconciler
+services/charging.py) loses no payment and charges nothing twice once the reconciler
 has run. The variable is read once, at import; unset (always, outside those tests)
 `crash_point` is a function that returns at once. It is a test hook, not a setting,
 so it is read here rather than in gateway/settings.py.

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from tortoise.transactions import in_transaction
 
 from models import Account, Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
+from services.charging import charge_claimed
 from services.context import ServiceContext
 from services.errors import BillingError
 from services.payment_methods import is_usable
-from services.payments import charge_claimed, release_stale_claim
+from services.payments import release_stale_claim
 from services.settlement import record_failure
 
 log = logging.getLogger(__name__)

@@ -21,11 +21,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Account, Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
-from services._crashpoints import crash_point
 from services.access import check_billing_change, scoped_invoice, scoped_payment
 from services.auth import Principal
+from services.charging import charge_claimed
 from services.context import ServiceContext
-from services.customers import ensure_customer
 from services.errors import (
     IdempotencyConflict,
     InvalidInput,
@@ -39,7 +38,8 @@ from services.errors import (
 )
 from services.payment_methods import is_usable
 from services.provider.base import ChargeResult, ProviderError, ProviderUnavailableError
-from services.settlement import apply_charge_result, record_failure
+from services.reconcile import settle_payment
+from services.settlement import apply_charge_result
 
 #: A PENDING payment older than this had its provider call cut off; it is re-sent
 #: with the same idempotency key, which the provider answers with the first outcome.
@@ -104,49 +104,6 @@ async def pay_invoice(
     except (IntegrityError, _ClaimLost):
         return await _after_lost_claim(ctx, account, invoice.id, idempotency_key, fingerprint)
     return await charge_claimed(ctx, payment, pm, account)
-
-
-async def charge_claimed(
-    ctx: ServiceContext, payment: Payment, pm: PaymentMethod, account: Account
-) -> tuple[Invoice, Payment]:
-    """Call the provider for a claimed payment and record what it said."""
-    crash_point("after_claim")
-    customer_id = await ensure_customer(ctx, account)
-    try:
-        result = await ctx.provider.charge(
-            customer_id=customer_id,
-            payment_method_id=pm.provider_id,
-            amount=payment.amount,
-            currency=payment.currency,
-            idempotency_key=payment.provider_idempotency_key,
-            off_session=payment.off_session,
-            metadata={
-                "invoice_id": str(payment.invoice_id),
-                "payment_id": str(payment.id),
-                # Unique per row across databases: how the reconciler finds this charge.
-                "payment_key": payment.provider_idempotency_key,
-            },
-        )
-    except ProviderUnavailableError as exc:
-        # Outcome unknown: the payment stays PENDING and keeps the claim until it is
-        # re-sent with the same key (a later payInvoice, or the reconciler).
-        raise ProviderUnavailable() from exc
-    except ProviderError as exc:
-        await record_failure(
-            payment,
-            code=exc.code or "provider_rejected",
-            message="The payment provider rejected this card; use another card.",
-            now=ctx.clock.now(),
-            policy=ctx.policy,
-        )
-        await payment.refresh_from_db()
-        raise PaymentDeclined(payment) from exc
-    crash_point("after_provider_call")
-    payment, invoice = await apply_charge_result(payment, result, ctx.clock.now(), ctx.policy)
-    crash_point("after_commit")
-    if payment.status is PaymentStatus.FAILED:
-        raise PaymentDeclined(payment)
-    return invoice, payment
 
 
 async def confirm_payment(
@@ -224,12 +181,7 @@ async def release_stale_claim(ctx: ServiceContext, invoice: Invoice) -> Payment 
         active.status is PaymentStatus.PENDING
         and ctx.clock.now() - active.updated_at > STALE_PENDING_AFTER
     ):
-        pm = await PaymentMethod.get(id=active.payment_method_id)
-        account = await Account.get(id=active.account_id)
-        try:
-            await charge_claimed(ctx, active, pm, account)
-        except PaymentDeclined:
-            pass
+        await settle_payment(ctx, active)
     await invoice.refresh_from_db()
     await active.refresh_from_db()
     if invoice.status is InvoiceStatus.PAID and active.status is PaymentStatus.SUCCEEDED:
@@ -265,14 +217,8 @@ async def _replay(ctx: ServiceContext, first: Payment, fingerprint: str) -> tupl
     if (
         first.status is PaymentStatus.PENDING
         and ctx.clock.now() - first.updated_at > STALE_PENDING_AFTER
-        and first.payment_method_id is not None
     ):
-        pm = await PaymentMethod.get(id=first.payment_method_id)
-        account = await Account.get(id=first.account_id)
-        try:
-            await charge_claimed(ctx, first, pm, account)
-        except PaymentDeclined:
-            pass
+        await settle_payment(ctx, first)
         await first.refresh_from_db()
     if first.status is PaymentStatus.FAILED:
         raise PaymentDeclined(first)

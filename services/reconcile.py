@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from models import Account, Payment, PaymentMethod, PaymentStatus
+from services.charging import charge_claimed
 from services.context import ServiceContext
 from services.errors import BillingError, PaymentDeclined, ProviderUnavailable
-from services.payments import charge_claimed
 from services.provider.base import ProviderUnavailableError
 from services.settlement import apply_charge_result, record_failure
 
@@ -55,7 +55,7 @@ async def settle_stale(ctx: ServiceContext, *, limit: int = 50) -> ReconcileRepo
             continue
         report.examined += 1
         try:
-            await _settle(ctx, payment)
+            await settle_payment(ctx, payment)
         except (BillingError, ProviderUnavailableError) as exc:
             report.errors.append(getattr(exc, "code", type(exc).__name__))
             continue
@@ -65,7 +65,13 @@ async def settle_stale(ctx: ServiceContext, *, limit: int = 50) -> ReconcileRepo
     return report
 
 
-async def _settle(ctx: ServiceContext, payment: Payment) -> None:
+async def settle_payment(ctx: ServiceContext, payment: Payment) -> None:
+    """Settle one unfinished payment: the PROCESSING are looked up, the PENDING are
+    re-sent under their own key while that is safe, else looked up by payment key.
+
+    Every stale re-send goes through here (the API's retries too), so the key-expiry
+    guard holds whoever notices the payment first.
+    """
     if payment.status is PaymentStatus.PROCESSING and payment.provider_payment_id:
         result = await ctx.provider.retrieve_charge(payment.provider_payment_id)
         await apply_charge_result(payment, result, ctx.clock.now(), ctx.policy)
