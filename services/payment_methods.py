@@ -106,15 +106,7 @@ async def delete_payment_method(
         if pm_locked is None:
             raise NotFound("Payment method not found.", field="paymentMethodId")
         pm = pm_locked
-        others = [
-            other
-            for other in await PaymentMethod.filter(
-                account_id=account.id, status=PaymentMethodStatus.ACTIVE
-            )
-            .exclude(id=pm.id)
-            .order_by("-created_at", "-id")
-            if is_usable(other, now)
-        ]
+        others = await usable_cards(account.id, now, excluding=pm.id)
         if pm.is_default and account.tier is not PlanTier.FREE:
             raise DefaultPaymentMethodRequired(
                 "The default card cannot be deleted; make another card the default first.",
@@ -125,13 +117,31 @@ async def delete_payment_method(
                 "Your paid plan needs at least one card on file; add another card first.",
                 field="paymentMethodId",
             )
-        await PaymentMethod.filter(id=pm.id).update(
-            status=PaymentMethodStatus.DELETED, is_default=False, deleted_at=now
-        )
-        if pm.is_default and others:
-            await set_default(account.id, others[0].id)
+        await remove_card(pm, now)
     await detach_quietly(ctx, pm.provider_id)
     return pm.id, account
+
+
+async def usable_cards(
+    account_id: int, now: datetime, *, excluding: int | None = None
+) -> list[PaymentMethod]:
+    """The account's cards that can be charged today, newest first."""
+    query = PaymentMethod.filter(account_id=account_id, status=PaymentMethodStatus.ACTIVE)
+    if excluding is not None:
+        query = query.exclude(id=excluding)
+    return [pm for pm in await query.order_by("-created_at", "-id") if is_usable(pm, now)]
+
+
+async def remove_card(pm: PaymentMethod, now: datetime) -> None:
+    """Inside the account lock: soft-delete a card (as read under the lock); when it
+    was the default, the newest usable card takes over, so the account keeps one."""
+    await PaymentMethod.filter(id=pm.id).update(
+        status=PaymentMethodStatus.DELETED, is_default=False, deleted_at=now
+    )
+    if pm.is_default:
+        others = await usable_cards(pm.account_id, now, excluding=pm.id)
+        if others:
+            await set_default(pm.account_id, others[0].id)
 
 
 async def detach_quietly(ctx: ServiceContext, provider_pm_id: str) -> None:

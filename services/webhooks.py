@@ -20,7 +20,7 @@ from models import Payment, PaymentMethod, PaymentMethodStatus, WebhookEvent
 from services.card_setup import settle_card_setup
 from services.context import ServiceContext
 from services.declines import decline_message
-from services.payment_methods import is_usable, lock_account, set_default
+from services.payment_methods import lock_account, remove_card
 from services.provider.base import ChargeResult
 from services.settlement import apply_charge_result
 
@@ -121,15 +121,5 @@ async def _card_detached(provider_id: str, now: datetime) -> bool:
     async with in_transaction():
         await lock_account(pm.account_id)
         # Read again under the lock: a concurrent makeDefault may just have moved it.
-        pm = await PaymentMethod.get(id=pm.id)
-        await PaymentMethod.filter(id=pm.id).update(
-            status=PaymentMethodStatus.DELETED, is_default=False, deleted_at=now
-        )
-        if pm.is_default:
-            others = await PaymentMethod.filter(
-                account_id=pm.account_id, status=PaymentMethodStatus.ACTIVE
-            ).order_by("-created_at", "-id")
-            usable = [other for other in others if is_usable(other, now)]
-            if usable:  # an expired card cannot be the default (as on delete)
-                await set_default(pm.account_id, usable[0].id)
+        await remove_card(await PaymentMethod.get(id=pm.id), now)
     return True
