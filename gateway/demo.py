@@ -22,7 +22,6 @@ from models import (
     ApiKeyRole,
     BillingInterval,
     Invoice,
-    InvoiceLine,
     OutboxMessage,
     Payment,
     PaymentMethod,
@@ -43,7 +42,7 @@ from services.auth import (
 from services.context import ServiceContext
 from services.customers import ensure_customer
 from services.errors import PaymentDeclined, Unauthenticated
-from services.invoices import issue_invoice
+from services.invoices import issue_plan_invoice
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +109,9 @@ async def seed_if_absent(ctx: ServiceContext, api_base: str, secret_key: str) ->
     await card(plus, TEST_NUMBERS["4242"])
     await card(plus, TEST_NUMBERS["4444"])
     for months_ago in (3, 2, 1):
-        invoice = await _invoice(plus, plus_sub, plans["plus-monthly"], now, months_ago)
+        invoice = await _invoice(plus_sub, plans["plus-monthly"], now, months_ago)
         await _pay_on_issue(ctx, plus, invoice)
-    await _invoice(plus, plus_sub, plans["plus-monthly"], now, 0)
+    await _invoice(plus_sub, plans["plus-monthly"], now, 0)
 
     # Seeded as PLUS so its card and history go through the self-service path, then
     # switched: Enterprise refuses every billing mutation.
@@ -120,15 +119,15 @@ async def seed_if_absent(ctx: ServiceContext, api_base: str, secret_key: str) ->
     ent_sub = await _subscription(ent, plans["enterprise"], SubscriptionStatus.ACTIVE, now)
     await card(ent, TEST_NUMBERS["4242"])
     for months_ago in (2, 1):
-        invoice = await _invoice(ent, ent_sub, plans["enterprise"], now, months_ago)
+        invoice = await _invoice(ent_sub, plans["enterprise"], now, months_ago)
         await _pay_on_issue(ctx, ent, invoice)
-    await _invoice(ent, ent_sub, plans["enterprise"], now, 0)
+    await _invoice(ent_sub, plans["enterprise"], now, 0)
     await Account.filter(id=ent.id).update(tier=PlanTier.ENTERPRISE)
 
     late = await _account("Past Due Demo LLC", "pastdue@demo.test", PlanTier.PLUS, now)
     late_sub = await _subscription(late, plans["plus-monthly"], SubscriptionStatus.ACTIVE, now)
     await card(late, TEST_NUMBERS["0341"])
-    invoice = await _invoice(late, late_sub, plans["plus-monthly"], now, 0)
+    invoice = await _invoice(late_sub, plans["plus-monthly"], now, 0)
     try:
         await payments.pay_invoice(ctx, _admin(late), invoice.id)
     except PaymentDeclined:
@@ -195,28 +194,16 @@ async def _subscription(
     )
 
 
-async def _invoice(
-    account: Account, sub: Subscription, plan: Plan, now: datetime, months_ago: int
-) -> Invoice:
+async def _invoice(sub: Subscription, plan: Plan, now: datetime, months_ago: int) -> Invoice:
     start = now - timedelta(days=10 + 30 * months_ago)
-    invoice = await Invoice.create(
-        account=account,
-        subscription=sub,
-        currency=plan.currency,
-        period_start=start,
-        period_end=start + timedelta(days=30),
-        subtotal=plan.price_amount,
-        total=plan.price_amount,
-        created_at=start,
+    return await issue_plan_invoice(
+        sub,
+        plan,
+        start=start,
+        end=start + timedelta(days=30),
+        now=start,
+        due_in=timedelta(days=14),
     )
-    await InvoiceLine.create(
-        invoice=invoice,
-        description=f"{plan.name}, {start:%b %d} to {start + timedelta(days=30):%b %d, %Y}",
-        quantity=1,
-        unit_amount=plan.price_amount,
-        amount=plan.price_amount,
-    )
-    return await issue_invoice(invoice, start, due_in=timedelta(days=14))
 
 
 async def revault_cards(ctx: ServiceContext, api_base: str, secret_key: str) -> int:

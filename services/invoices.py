@@ -10,7 +10,15 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from models import Account, Invoice, InvoiceSequence, InvoiceStatus
+from models import (
+    Account,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    InvoiceStatus,
+    Plan,
+    Subscription,
+)
 from services.billing_info import billing_snapshot
 from services.errors import InvalidInput
 from services.money import Money
@@ -109,3 +117,45 @@ async def issue_invoice(invoice: Invoice, now: datetime, *, due_in: timedelta) -
         draft.due_at = now + due_in
         await draft.save()
         return draft
+
+
+async def issue_plan_invoice(
+    subscription: Subscription,
+    plan: Plan,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    due_in: timedelta,
+    collect_at: datetime | None = None,
+) -> Invoice:
+    """One billing period of a plan, issued: a single line for the plan's price.
+
+    `collect_at` puts it in the worker's collection queue (renewals); without it the
+    customer pays it from the portal.
+    """
+    invoice = await Invoice.create(
+        account_id=subscription.account_id,
+        subscription_id=subscription.id,
+        currency=plan.currency,
+        period_start=start,
+        period_end=end,
+        subtotal=plan.price_amount,
+        total=plan.price_amount,
+        auto_collect=collect_at is not None,
+        created_at=now,
+    )
+    await InvoiceLine.create(
+        invoice=invoice,
+        description=f"{plan.name}, {start:%b %d, %Y} to {end:%b %d, %Y}",
+        quantity=1,
+        unit_amount=plan.price_amount,
+        amount=plan.price_amount,
+    )
+    issued = await issue_invoice(invoice, now, due_in=due_in)
+    if collect_at is not None:
+        await Invoice.filter(id=issued.id, status=InvoiceStatus.OPEN).update(
+            next_attempt_at=collect_at
+        )
+        issued.next_attempt_at = collect_at
+    return issued

@@ -15,15 +15,12 @@ from tortoise.transactions import in_transaction
 
 from models import (
     BillingInterval,
-    Invoice,
-    InvoiceLine,
-    InvoiceStatus,
     Plan,
     Subscription,
     SubscriptionStatus,
 )
 from services.context import ServiceContext
-from services.invoices import issue_invoice
+from services.invoices import issue_plan_invoice
 
 RENEWABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
 
@@ -87,24 +84,13 @@ async def _renew_one(ctx: ServiceContext, now: datetime) -> int | None:
         )
         if not changed or plan.price_amount == 0:
             return 0
-        invoice = await Invoice.create(
-            account_id=sub.account_id,
-            subscription_id=sub.id,
-            currency=plan.currency,
-            period_start=start,
-            period_end=end,
-            subtotal=plan.price_amount,
-            total=plan.price_amount,
-            auto_collect=True,
-            created_at=now,
+        issued = await issue_plan_invoice(
+            sub,
+            plan,
+            start=start,
+            end=end,
+            now=now,
+            due_in=ctx.policy.invoice_due_in,
+            collect_at=now,
         )
-        await InvoiceLine.create(
-            invoice=invoice,
-            description=f"{plan.name}, {start:%b %d, %Y} to {end:%b %d, %Y}",
-            quantity=1,
-            unit_amount=plan.price_amount,
-            amount=plan.price_amount,
-        )
-        issued = await issue_invoice(invoice, now, due_in=ctx.policy.invoice_due_in)
-        await Invoice.filter(id=issued.id, status=InvoiceStatus.OPEN).update(next_attempt_at=now)
         return issued.id
