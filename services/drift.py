@@ -28,6 +28,11 @@ async def find_drift(provider: PaymentProvider, *, since: datetime | None = None
     charges = await provider.list_charges(since=since)
     payments = Payment.all() if since is None else Payment.filter(created_at__gte=since)
     ours = {p.id: p for p in await payments}
+    # Charges may name payments older than the window: fetch those in one query.
+    named = {
+        int(r.metadata["payment_id"]) for r in charges if r.metadata.get("payment_id", "").isdigit()
+    }
+    ours.update({p.id: p for p in await Payment.filter(id__in=list(named - set(ours)))})
     drift: list[Drift] = []
     succeeded_by_invoice: dict[int, list[ChargeRecord]] = defaultdict(list)
     provider_status: dict[str, str] = {}
@@ -48,7 +53,7 @@ async def find_drift(provider: PaymentProvider, *, since: datetime | None = None
                 )
             continue
         payment_id = int(raw_payment)
-        payment = ours.get(payment_id) or await Payment.get_or_none(id=payment_id)
+        payment = ours.get(payment_id)
         invoice_id = payment.invoice_id if payment else _int(record.metadata.get("invoice_id"))
         if charge.status == "succeeded" and invoice_id is not None:
             succeeded_by_invoice[invoice_id].append(record)
@@ -76,8 +81,9 @@ async def find_drift(provider: PaymentProvider, *, since: datetime | None = None
                     f"ours {payment.amount} {payment.currency}",
                 )
             )
+    invoices = {i.id: i for i in await Invoice.filter(id__in=list(succeeded_by_invoice))}
     for invoice_id, records in succeeded_by_invoice.items():
-        invoice = await Invoice.get_or_none(id=invoice_id)
+        invoice = invoices.get(invoice_id)
         charged = sum(r.charge.amount for r in records)
         if len(records) > 1 and invoice is not None and charged > invoice.total:
             drift.append(
