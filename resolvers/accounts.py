@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
 
 from models import Account as AccountModel
-from models import Invoice as InvoiceModel
-from models import Payment as PaymentModel
-from models import PaymentMethod as PaymentMethodModel
-from models import PaymentMethodStatus
 from models import Plan as PlanModel
-from models import Subscription as SubscriptionModel
 from resolvers.context import Info
 from resolvers.errors import raise_top_level
 from resolvers.ids import from_global_id, parse_pk
@@ -21,7 +17,9 @@ from schema.types.invoice import Invoice, Payment
 from schema.types.payment_method import PaymentMethod
 from schema.types.plan import Plan, Subscription
 from schema.types.viewer import AccountConnection, AccountEdge, PaymentProviderConfig, Viewer
-from services.errors import BillingError, InvalidInput
+from services import access
+from services.auth import Principal
+from services.errors import BillingError, InvalidInput, NotFound
 from services.invoices import MAX_PAGE
 
 
@@ -88,30 +86,47 @@ async def resolve_node(info: Info, id: str) -> Node | None:
         type_name, pk = from_global_id(id)
     except InvalidInput:
         return None
-    visible = list(principal.account_ids)
-    if type_name == "Account":
-        row = await AccountModel.get_or_none(id=pk, id__in=visible)
-        return None if row is None else Account.from_model(row)
-    if type_name == "Invoice":
-        inv = await InvoiceModel.get_or_none(id=pk, account_id__in=visible)
-        return None if inv is None else Invoice.from_model(inv)
-    if type_name == "Payment":
-        pay = await PaymentModel.get_or_none(id=pk, account_id__in=visible)
-        return None if pay is None else Payment.from_model(pay)
-    if type_name == "PaymentMethod":
-        pm = (
-            await PaymentMethodModel.filter(id=pk, account_id__in=visible)
-            .exclude(status=PaymentMethodStatus.DELETED)
-            .first()
-        )
-        return None if pm is None else PaymentMethod.from_model(pm)
-    if type_name == "Subscription":
-        sub = await SubscriptionModel.get_or_none(id=pk, account_id__in=visible)
-        return None if sub is None else Subscription.from_model(sub)
-    if type_name == "Plan":
+    if type_name == "Plan":  # the catalogue is public
         plan = await PlanModel.get_or_none(id=pk)
         return None if plan is None else Plan.from_model(plan)
-    return None
+    lookup = _SCOPED_NODES.get(type_name)
+    if lookup is None:
+        return None
+    try:
+        return await lookup(principal, pk)
+    except NotFound:  # another account's record reads as null, like a missing one
+        return None
+
+
+async def _account_node(principal: Principal, pk: int) -> Node:
+    return Account.from_model(await access.readable_account(principal, pk))
+
+
+async def _invoice_node(principal: Principal, pk: int) -> Node:
+    return Invoice.from_model(await access.scoped_invoice(principal, pk))
+
+
+async def _payment_node(principal: Principal, pk: int) -> Node:
+    return Payment.from_model(await access.scoped_payment(principal, pk))
+
+
+async def _payment_method_node(principal: Principal, pk: int) -> Node:
+    return PaymentMethod.from_model(await access.scoped_payment_method(principal, pk))
+
+
+async def _subscription_node(principal: Principal, pk: int) -> Node:
+    return Subscription.from_model(await access.scoped_subscription(principal, pk))
+
+
+#: Node types behind an account: looked up through services/access.py, the one place
+#: that scopes records to the caller.
+_SCOPED_NODES: dict[str, Callable[[Principal, int], Awaitable[Node]]] = {
+    "Account": _account_node,
+    "Invoice": _invoice_node,
+    "Payment": _payment_node,
+    "PaymentMethod": _payment_method_node,
+    "Subscription": _subscription_node,
+}
 
 
 async def plans(info: Info) -> list[Plan]:

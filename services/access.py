@@ -6,7 +6,15 @@ The write checks run in a fixed order: found, then role, then Enterprise.
 
 from __future__ import annotations
 
-from models import Account, Invoice, Payment, PaymentMethod, PaymentMethodStatus, PlanTier
+from models import (
+    Account,
+    Invoice,
+    Payment,
+    PaymentMethod,
+    PaymentMethodStatus,
+    PlanTier,
+    Subscription,
+)
 from services.auth import Principal
 from services.errors import InvalidInput, NotFound, PermissionDenied, SelfServiceUnavailable
 
@@ -66,3 +74,12 @@ async def scoped_payment(principal: Principal, payment_id: int) -> Payment:
     if payment is None:
         raise NotFound("Payment not found.", field="paymentId")
     return payment
+
+
+async def scoped_subscription(principal: Principal, subscription_id: int) -> Subscription:
+    sub = await Subscription.filter(
+        id=subscription_id, account_id__in=list(principal.account_ids)
+    ).first()
+    if sub is None:
+        raise NotFound("Subscription not found.")
+    return sub
