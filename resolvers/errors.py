@@ -11,11 +11,11 @@ from typing import Any, NoReturn, TypeVar
 
 from graphql import GraphQLError
 
-from gateway.metrics import count_error
 from schema import errors as gql
 from schema.types.invoice import Payment
 from services import errors as svc
 from services.auth import Principal
+from services.observability import count_error
 
 T = TypeVar("T")
 

@@ -12,7 +12,6 @@ from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from gateway.metrics import observe_batch
 from models import (
     Account,
     Invoice,
@@ -25,6 +24,7 @@ from models import (
     Subscription,
 )
 from resolvers.invoice_pages import first_pages
+from services.observability import observe_batch
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from gateway.metrics import count_payment
 from models import Payment as PaymentModel
 from resolvers.context import Info
 from resolvers.errors import guarded
@@ -16,6 +15,7 @@ from schema.types.invoice import Invoice, Payment
 from services import payments
 from services.auth import Principal
 from services.errors import BillingError
+from services.observability import count_payment
 
 T = TypeVar("T")
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from gateway import metrics
 from resolvers.errors import ExpectedGraphQLError
+from services import observability as metrics
 
 
 def error_code(error: GraphQLError) -> str:

@@ -4,7 +4,7 @@ Why a wrapper: latency and error rates of the provider are what an operator look
 at first when payments slow down, and measuring at this seam covers every caller
 (GraphQL mutations, the worker, webhooks) without touching them. The wrapper knows
 nothing of Prometheus: it hands `(method, seconds, error)` to an `observe` callback
-(gateway.metrics.observe_provider_call), `error` being None, "unavailable" (outcome
+(services.observability.observe_provider_call), `error` being None, "unavailable" (outcome
 unknown), "rejected" (the provider refused the request) or "error" (anything else).
 """
 
