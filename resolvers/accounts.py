@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable
 
-from models import Account as AccountModel
 from models import Plan as PlanModel
 from resolvers.context import Info
 from resolvers.errors import raise_top_level
-from resolvers.ids import from_global_id, parse_pk
+from resolvers.ids import from_global_id
 from schema.types.account import Account
-from schema.types.common import Node, PageInfo
+from schema.types.common import Node
 from schema.types.invoice import Invoice, Payment
 from schema.types.payment_method import PaymentMethod
 from schema.types.plan import Plan, Subscription
-from schema.types.viewer import AccountConnection, AccountEdge, PaymentProviderConfig, Viewer
+from schema.types.viewer import PaymentProviderConfig, Viewer
 from services import access
 from services.auth import Principal
 from services.errors import BillingError, InvalidInput, NotFound
-from services.invoices import MAX_PAGE
 
 
 def viewer(info: Info) -> Viewer:
@@ -29,46 +25,6 @@ def viewer(info: Info) -> Viewer:
     except BillingError as exc:
         raise_top_level(exc)
     return Viewer(role=principal.role, account_ids=principal.account_ids)
-
-
-async def viewer_account(info: Info, account_ids: frozenset[int]) -> Account | None:
-    if len(account_ids) != 1:
-        return None
-    (account_id,) = account_ids
-    model = await info.context.loaders.account_by_id.load(account_id)
-    return None if model is None else Account.from_model(model)
-
-
-async def viewer_accounts(
-    info: Info, account_ids: frozenset[int], *, first: int | None, after: str | None
-) -> AccountConnection:
-    size = 20 if first is None else first
-    if not 0 <= size <= MAX_PAGE:
-        raise_top_level(InvalidInput(f"first must be between 0 and {MAX_PAGE}.", field="first"))
-    query = AccountModel.filter(id__in=list(account_ids)).order_by("id")
-    if after:
-        try:
-            after_id = parse_pk(base64.urlsafe_b64decode(after.encode()).decode())
-        except (binascii.Error, ValueError, UnicodeDecodeError, InvalidInput):
-            raise_top_level(InvalidInput("Invalid cursor.", field="after"))
-        query = query.filter(id__gt=after_id)
-    rows = await query.limit(size + 1)
-    page = rows[:size]
-    for row in page:
-        info.context.loaders.account_by_id.prime(row.id, row)
-    edges = [
-        AccountEdge(
-            cursor=base64.urlsafe_b64encode(str(a.id).encode()).decode(), node=Account.from_model(a)
-        )
-        for a in page
-    ]
-    return AccountConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None
-        ),
-        total_count=len(account_ids),
-    )
 
 
 async def account(info: Info, id: str) -> Account | None:

@@ -9,7 +9,7 @@ from models import PlanTier as PlanTierModel
 from resolvers import invoices as invoice_resolvers
 from resolvers.context import Info
 from resolvers.ids import to_global_id
-from schema.types.common import BillingInfo, Money, Node
+from schema.types.common import BillingInfo, Money, Node, PageInfo
 from schema.types.enums import InvoiceStatus, PlanTier
 from schema.types.invoice import InvoiceConnection
 from schema.types.payment_method import PaymentMethod
@@ -71,3 +71,20 @@ class Account(Node):
     @strawberry.field(description="Sum due on open invoices.")
     async def outstanding_balance(self, info: Info) -> Money:
         return await invoice_resolvers.outstanding_balance(info, self.model.id, self.model.currency)
+
+
+@strawberry.type
+class AccountEdge:
+    cursor: str
+    node: Account
+
+
+@strawberry.type
+class AccountConnection:
+    edges: list[AccountEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list[Account]:
+        return [edge.node for edge in self.edges]

@@ -4,26 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.types.account import Account
-from schema.types.common import PageInfo
+from resolvers import viewer as viewer_resolvers
+from schema.types.account import Account, AccountConnection
 from schema.types.enums import Role
-
-
-@strawberry.type
-class AccountEdge:
-    cursor: str
-    node: Account
-
-
-@strawberry.type
-class AccountConnection:
-    edges: list[AccountEdge]
-    page_info: PageInfo
-    total_count: int
-
-    @strawberry.field
-    def nodes(self) -> list[Account]:
-        return [edge.node for edge in self.edges]
 
 
 @strawberry.type
@@ -33,17 +16,15 @@ class Viewer:
 
     @strawberry.field(description="The caller's account, when it sees exactly one.")
     async def account(self, info: strawberry.Info) -> Account | None:
-        from resolvers.accounts import viewer_account
-
-        return await viewer_account(info, self.account_ids)
+        return await viewer_resolvers.viewer_account(info, self.account_ids)
 
     @strawberry.field
     async def accounts(
         self, info: strawberry.Info, first: int | None = 20, after: str | None = None
     ) -> AccountConnection:
-        from resolvers.accounts import viewer_accounts
-
-        return await viewer_accounts(info, self.account_ids, first=first, after=after)
+        return await viewer_resolvers.viewer_accounts(
+            info, self.account_ids, first=first, after=after
+        )
 
 
 @strawberry.type(description="What the browser needs to tokenize a card with the provider's JS.")
