@@ -22,11 +22,13 @@ from models import (
     ApiKeyRole,
     BillingInterval,
     Invoice,
+    Meter,
     OutboxMessage,
     Payment,
     PaymentMethod,
     PaymentMethodStatus,
     Plan,
+    PlanAllowance,
     PlanTier,
     Subscription,
     SubscriptionStatus,
@@ -43,6 +45,7 @@ from services.context import ServiceContext
 from services.customers import ensure_customer
 from services.errors import PaymentDeclined, Unauthenticated
 from services.invoices import issue_plan_invoice
+from services.usage import MICROS
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,15 @@ PLANS = [
     ("plus-yearly", "Plus (yearly)", PlanTier.PLUS, 29000, BillingInterval.YEAR),
     ("enterprise", "Enterprise", PlanTier.ENTERPRISE, 250000, BillingInterval.MONTH),
 ]
+#: The one demo meter, and what each plan includes of it per period: (included credits,
+#: overage price in cents per credit, None where there is no self-service overage).
+CREDITS_METER = ("credits", "Credits", "credit")
+ALLOWANCES = {
+    "free": (50, None),
+    "plus-monthly": (1_000, 4),
+    "plus-yearly": (12_000, 4),
+    "enterprise": (100_000, None),  # overage handled by sales
+}
 
 
 async def tokenize(api_base: str, secret_key: str, number: str, exp_year: int = 2030) -> str:
@@ -91,6 +103,7 @@ async def seed_if_absent(ctx: ServiceContext, api_base: str, secret_key: str) ->
             code=code,
             defaults={"name": name, "tier": tier, "price_amount": price, "interval": interval},
         )
+    await seed_allowances(plans)
 
     async def card(account: Account, number: str, default: bool = False) -> PaymentMethod:
         token = await tokenize(api_base, secret_key, number)
@@ -149,6 +162,22 @@ async def seed_if_absent(ctx: ServiceContext, api_base: str, secret_key: str) ->
     # months-old invoices: nobody should get those today.
     await OutboxMessage.all().delete()
     return True
+
+
+async def seed_allowances(plans: dict[str, Plan]) -> None:
+    """The credits meter and each demo plan's allowance of it (kept if already there)."""
+    code, name, unit = CREDITS_METER
+    meter, _ = await Meter.get_or_create(code=code, defaults={"name": name, "unit": unit})
+    for plan_code, (included, overage_price) in ALLOWANCES.items():
+        if plan_code in plans:
+            await PlanAllowance.get_or_create(
+                plan=plans[plan_code],
+                meter=meter,
+                defaults={
+                    "included_micros": included * MICROS,
+                    "overage_unit_amount": overage_price,
+                },
+            )
 
 
 async def _pay_on_issue(ctx: ServiceContext, account: Account, invoice: Invoice) -> None:

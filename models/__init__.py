@@ -11,6 +11,7 @@ from models.enums import (
     BillingInterval,
     CardFunding,
     InvoiceStatus,
+    NotificationKind,
     PaymentMethodStatus,
     PaymentStatus,
     PlanTier,
@@ -19,6 +20,15 @@ from models.enums import (
 from models.invoices import Invoice, InvoiceLine, InvoiceSequence, Payment
 from models.notifications import OutboxMessage, WebhookEvent
 from models.payment_methods import PaymentMethod
+from models.usage import (
+    Meter,
+    Notification,
+    OverageSetting,
+    PlanAllowance,
+    UsageEvent,
+    UsageNotificationSetting,
+    UsagePeriodTotal,
+)
 
 MODEL_MODULES = [
     "models.accounts",
@@ -27,6 +37,7 @@ MODEL_MODULES = [
     "models.invoices",
     "models.documents",
     "models.notifications",
+    "models.usage",
 ]
 
 __all__ = [
@@ -41,15 +52,23 @@ __all__ = [
     "InvoiceLine",
     "InvoiceSequence",
     "InvoiceStatus",
+    "Meter",
+    "Notification",
+    "NotificationKind",
     "OutboxMessage",
+    "OverageSetting",
     "PartnerAccess",
     "Payment",
     "PaymentMethod",
     "PaymentMethodStatus",
     "PaymentStatus",
     "Plan",
+    "PlanAllowance",
     "PlanTier",
     "Subscription",
     "SubscriptionStatus",
+    "UsageEvent",
+    "UsageNotificationSetting",
+    "UsagePeriodTotal",
     "WebhookEvent",
 ]

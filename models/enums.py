@@ -64,3 +64,10 @@ class ApiKeyRole(StrEnum):
     ADMIN = "admin"  # manages cards and pays
     VIEWER = "viewer"  # reads
     PARTNER = "partner"  # reads a set of accounts
+    SERVICE = "service"  # the product's backend: reports usage for any account, reads usage
+
+
+class NotificationKind(StrEnum):
+    USAGE_THRESHOLD = "USAGE_THRESHOLD"
+    OVERAGE_STARTED = "OVERAGE_STARTED"
+    OVERAGE_CAP_REACHED = "OVERAGE_CAP_REACHED"

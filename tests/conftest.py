@@ -31,6 +31,13 @@ from tests.invariants import ledger_violations
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 _TABLES = [
+    "notification",
+    "usage_event",
+    "usage_period_total",
+    "overage_setting",
+    "usage_notification_setting",
+    "plan_allowance",
+    "meter",
     "document",
     "outbox_message",
     "webhook_event",
