@@ -24,7 +24,7 @@ from gateway.ide import ide_routes
 from gateway.metrics import metrics_endpoint, observe_provider_call, timed_graphql
 from gateway.portal import portal_routes
 from gateway.ratelimit import build_rate_limiter
-from gateway.security import SecurityConfig, check_security_settings, security_middleware
+from gateway.security import SecurityConfig, check_production_settings, security_middleware
 from gateway.settings import Settings
 from gateway.webhooks import stripe_webhook
 from models import SubscriptionStatus
@@ -106,8 +106,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = services is None
+        check_production_settings(settings)  # one line naming every public default left
         check_document_settings(settings)
-        check_security_settings(settings)
         if render_pool is not None:
             render_pool.warm()
         if manage_db:

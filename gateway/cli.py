@@ -34,6 +34,18 @@ async def _with_db(settings: Settings, body: object) -> None:
         await db.close_db()
 
 
+def _settings_refused(settings: Settings) -> bool:
+    """Print one line and refuse when production still runs on a public default secret."""
+    from gateway.security import check_production_settings
+
+    try:
+        check_production_settings(settings)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return True
+    return False
+
+
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     applied = asyncio.run(db.migrate(settings.database_url))
     print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
@@ -50,6 +62,8 @@ def cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if _settings_refused(settings):
+        return 2
     asyncio.run(db.migrate(settings.database_url))
     uvicorn.run(
         "gateway.asgi:app_factory",
@@ -86,6 +100,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.app import build_services
     from gateway.worker import run_worker, smtp_config
+
+    if _settings_refused(settings):
+        return 2
 
     async def run() -> None:
         await db.init_db(settings.database_url)

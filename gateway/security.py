@@ -1,20 +1,22 @@
 """The security settings turned into objects: key hashing, OIDC, limits, CORS.
 
-Production refuses to start without its own API key pepper (an unset one outside
-production is a fixed development value, so keys made by tests and the demo work).
+Production refuses to start while any secret is still a public development value
+(the defaults below, which tests and the demo rely on): `check_production_settings`,
+called by the app's lifespan and by the CLI commands that run the app or the worker.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import SecretStr
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from gateway.settings import Settings
 from models import ApiKeyRole
 from schema.limits import Limits
-from services.auth import KeyHasher
+from services.auth import DEVELOPMENT_PEPPER, KeyHasher
 from services.authenticator import Authenticator
 from services.clock import Clock
 from services.tokens import OidcConfig, TokenVerifier
@@ -33,6 +35,48 @@ def check_security_settings(settings: Settings) -> None:
         raise ValueError("BILLING_API_KEY_PEPPER must be set in production")
     if settings.api_key_pepper is not None and len(settings.api_key_pepper) < 16:
         raise ValueError("BILLING_API_KEY_PEPPER must be at least 16 characters")
+
+
+#: Settings whose default is a public development value (or derived from one: unset,
+#: the document link secret is derived from the provider key). Production sets each.
+PRODUCTION_SECRETS = (
+    "api_key_pepper",
+    "document_link_secret",
+    "stripe_api_key",
+    "stripe_publishable_key",
+    "stripe_webhook_secret",
+)
+_KNOWN_PUBLIC_VALUES = frozenset({DEVELOPMENT_PEPPER.decode(), "whsec_development"})
+
+
+def _plain(value: object) -> object:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def public_defaults_in_use(settings: Settings) -> list[str]:
+    """The BILLING_* names of secrets left at (or set to) a public development value."""
+    names = []
+    for field in PRODUCTION_SECRETS:
+        value = _plain(getattr(settings, field))
+        default = _plain(Settings.model_fields[field].default)
+        if value is None or value == "" or value == default or value in _KNOWN_PUBLIC_VALUES:
+            names.append(f"BILLING_{field.upper()}")
+    return names
+
+
+def check_production_settings(settings: Settings) -> None:
+    """Refuse to run production on a public development secret; one line names them all."""
+    if settings.environment == "production":
+        names = public_defaults_in_use(settings)
+        if names:
+            raise ValueError(
+                f"production needs its own {', '.join(names)}: the defaults are public "
+                "development values (see docs/production.md)"
+            )
+        link_secret = settings.document_link_secret
+        if link_secret is not None and len(link_secret) < 16:
+            raise ValueError("BILLING_DOCUMENT_LINK_SECRET must be at least 16 characters")
+    check_security_settings(settings)
 
 
 def oidc_config(settings: Settings) -> OidcConfig | None:
