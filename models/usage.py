@@ -100,6 +100,13 @@ class UsagePeriodTotal(Model):
     period_end = fields.DatetimeField()
     quantity_micros = fields.BigIntField(default=0)
     overage_micros = fields.BigIntField(default=0)
+    # Set by the renewal that billed the period: its invoice line (NULL when nothing was
+    # due), the amount, and the unit price and cap it was rated under (for the ledger).
+    invoiced_at = fields.DatetimeField(null=True)
+    invoice_line_id = fields.IntField(null=True)
+    billed_amount = fields.BigIntField(null=True)
+    billed_unit_amount = fields.BigIntField(null=True)
+    billed_cap = fields.BigIntField(null=True)
     updated_at = fields.DatetimeField()
 
     class Meta:

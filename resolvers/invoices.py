@@ -43,8 +43,10 @@ async def invoice_connection(
     ]
     return InvoiceConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next_page, end_cursor=page.cursors[-1] if page.cursors else None
+        page_info=PageInfo.of(
+            page.cursors,
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
         ),
         total_count=page.total_count,
     )

@@ -30,6 +30,7 @@ async def viewer_accounts(
     if not 0 <= size <= MAX_PAGE:
         raise_top_level(InvalidInput(f"first must be between 0 and {MAX_PAGE}.", field="first"))
     query = AccountModel.filter(id__in=list(account_ids)).order_by("id")
+    after_id: int | None = None
     if after:
         try:
             after_id = parse_pk(base64.urlsafe_b64decode(after.encode()).decode())
@@ -48,8 +49,11 @@ async def viewer_accounts(
     ]
     return AccountConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None
+        page_info=PageInfo.of(
+            [edge.cursor for edge in edges],
+            has_next_page=len(rows) > size,
+            # Accounts are in id order: something precedes the cursor when any id is <= it.
+            has_previous_page=after_id is not None and min(account_ids, default=0) <= after_id,
         ),
         total_count=len(account_ids),
     )

@@ -40,6 +40,8 @@ class InvoicePage:
     cursors: list[str]
     has_next_page: bool
     total_count: int
+    #: True when the page was asked for `after` a cursor and rows precede that cursor.
+    has_previous_page: bool = False
 
 
 def encode_cursor(invoice: Invoice) -> str:
@@ -72,9 +74,12 @@ async def list_invoices(
         raise InvalidInput(f"first must be between 0 and {MAX_PAGE}.", field="first")
     query = Invoice.filter(account_id=account_id, status__in=list(statuses or DEFAULT_STATUSES))
     total = await query.count()
+    has_previous_page = False
     if after:
         start, ident = _decode_cursor(after)
-        query = query.filter(Q(period_start__lt=start) | Q(period_start=start, id__lt=ident))
+        older = Q(period_start__lt=start) | Q(period_start=start, id__lt=ident)
+        has_previous_page = await query.filter(~older).exists()
+        query = query.filter(older)
     rows = await query.order_by("-period_start", "-id").limit(size + 1)
     page = rows[:size]
     return InvoicePage(
@@ -82,6 +87,7 @@ async def list_invoices(
         cursors=[encode_cursor(i) for i in page],
         has_next_page=len(rows) > size,
         total_count=total,
+        has_previous_page=has_previous_page,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import strawberry
@@ -87,7 +88,39 @@ class NextAction:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Where a page sits in its list, per the Relay cursor connections spec. Page forward "
+        "by passing `endCursor` as the next `after` while `hasNextPage` is true."
+    )
+)
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="True when more items follow this page; ask again with `after: endCursor`."
+    )
+    has_previous_page: bool = strawberry.field(
+        description=(
+            "True when this page was asked for with `after` and items precede it; always "
+            "false on a first page. Connections here page forward only (`first`/`after`)."
+        )
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the first edge on this page; null when the page is empty."
+    )
+    end_cursor: str | None = strawberry.field(
+        description=(
+            "The cursor of the last edge on this page, to pass as `after` for the next page; "
+            "null when the page is empty."
+        )
+    )
+
+    @classmethod
+    def of(
+        cls, cursors: Sequence[str], *, has_next_page: bool, has_previous_page: bool
+    ) -> PageInfo:
+        return cls(
+            has_next_page=has_next_page,
+            has_previous_page=has_previous_page,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )
