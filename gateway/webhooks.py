@@ -1,7 +1,10 @@
 """POST /webhooks/stripe: verify the signature, then hand the event to the services.
 
 A bad or missing signature answers 400 and touches nothing. Verification uses the
-SDK's helper (HMAC over "timestamp.payload", with a replay tolerance).
+SDK's helper (HMAC over "timestamp.payload", with a replay tolerance). A good
+signature only earns the event a look: services/webhooks.py reads the object back
+from the provider and applies what the provider says. When the provider cannot be
+reached for that, the answer is 503 and nothing is recorded, so the provider retries.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import stripe
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from services.provider.base import ProviderUnavailableError
 from services.webhooks import handle_event
 
 log = logging.getLogger("gateway.webhooks")
@@ -44,7 +48,15 @@ async def stripe_webhook(request: Request) -> Response:
         return JSONResponse({"error": "invalid signature or payload"}, status_code=400)
     if not isinstance(event, dict):
         return JSONResponse({"error": "invalid payload"}, status_code=400)
-    outcome = await handle_event(request.app.state.services, event)
+    try:
+        outcome = await handle_event(request.app.state.services, event)
+    except ProviderUnavailableError:
+        log.warning("webhook %s: the provider could not be asked; retry later", event.get("type"))
+        return JSONResponse(
+            {"error": "the payment provider could not be reached; retry"},
+            status_code=503,
+            headers={"Retry-After": "60"},
+        )
     log.info("webhook %s: %s", event.get("type"), outcome)
     return JSONResponse({"status": outcome})
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,7 @@ import stripe
 
 from services.provider.base import (
     CardDetails,
+    ChargeRecord,
     ChargeResult,
     ChargeStatus,
     ProviderAddress,
@@ -199,4 +201,20 @@ def charge_result(pi: Any) -> ChargeResult:
         redirect_url=opt_str(opt(next_action, "redirect_to_url"), "url"),
         failure_code=code,
         failure_message=message,
+    )
+
+
+def charge_record(pi: Any) -> ChargeRecord:
+    """A PaymentIntent with its owner, metadata and refunds (`latest_charge` expanded, as
+    localstripe always sends it; an unexpanded id counts as nothing refunded)."""
+    raw_meta = opt(pi, "metadata")
+    metadata = raw_meta.to_dict() if hasattr(raw_meta, "to_dict") else dict(raw_meta or {})
+    latest = opt(pi, "latest_charge")
+    refunded = 0 if latest is None or isinstance(latest, str) else opt(latest, "amount_refunded")
+    return ChargeRecord(
+        charge=charge_result(pi),
+        metadata={str(k): str(v) for k, v in metadata.items()},
+        created=datetime.fromtimestamp(int(opt(pi, "created") or 0), UTC),
+        customer_id=ref_id(opt(pi, "customer")),
+        amount_refunded=int(refunded or 0),
     )

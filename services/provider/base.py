@@ -77,11 +77,14 @@ class ChargeResult:
 
 @dataclass(frozen=True)
 class ChargeRecord:
-    """One PaymentIntent as the provider's books have it (for reconciliation)."""
+    """One PaymentIntent as the provider's books have it (reconciliation, and checking a
+    webhook's claim): whose it is, what it carries, and how much of it was refunded."""
 
     charge: ChargeResult
     metadata: dict[str, str]
     created: datetime
+    customer_id: str | None = None
+    amount_refunded: int = 0  # of its latest charge, in minor units
 
 
 class PaymentProvider(Protocol):
@@ -130,6 +133,15 @@ class PaymentProvider(Protocol):
         ...
 
     async def retrieve_charge(self, payment_intent_id: str) -> ChargeResult: ...
+
+    async def retrieve_payment_intent(self, payment_intent_id: str) -> ChargeRecord:
+        """The PaymentIntent with its customer, metadata and refunded total: what a
+        webhook event is checked against before it settles anything."""
+        ...
+
+    async def retrieve_payment_method(self, payment_method_id: str) -> CardDetails:
+        """The card as vaulted now; `customer_id` is None once it is detached."""
+        ...
 
     async def cancel_charge(self, payment_intent_id: str) -> ChargeResult: ...
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import aiohttp
@@ -27,6 +27,7 @@ from stripe.params import SetupIntentCreateParams
 
 from services.provider._stripe_mapping import (
     card_details,
+    charge_record,
     charge_result,
     decline_code,
     failure_message,
@@ -293,6 +294,21 @@ class StripeProvider:
         )
         return charge_result(pi)
 
+    async def retrieve_payment_intent(self, payment_intent_id: str) -> ChargeRecord:
+        pi = await self._call(
+            "retrieve_payment_intent",
+            self._v1.payment_intents.retrieve_async(
+                payment_intent_id, {"expand": ["latest_charge"]}
+            ),
+        )
+        return charge_record(pi)
+
+    async def retrieve_payment_method(self, payment_method_id: str) -> CardDetails:
+        pm = await self._call(
+            "retrieve_payment_method", self._v1.payment_methods.retrieve_async(payment_method_id)
+        )
+        return card_details(pm)
+
     async def cancel_charge(self, payment_intent_id: str) -> ChargeResult:
         """Idempotent: cancelling an already canceled intent returns it."""
         try:
@@ -321,20 +337,9 @@ class StripeProvider:
             page = await self._call("list_charges", listing)
             data = list(opt(page, "data") or [])
             for pi in data:
-                created = int(opt(pi, "created") or 0)
-                if cutoff is not None and created < cutoff:
+                if cutoff is not None and int(opt(pi, "created") or 0) < cutoff:
                     continue
-                raw_meta = opt(pi, "metadata")
-                metadata = (
-                    raw_meta.to_dict() if hasattr(raw_meta, "to_dict") else dict(raw_meta or {})
-                )
-                records.append(
-                    ChargeRecord(
-                        charge=charge_result(pi),
-                        metadata={str(k): str(v) for k, v in metadata.items()},
-                        created=datetime.fromtimestamp(created, UTC),
-                    )
-                )
+                records.append(charge_record(pi))
             if not data or not opt(page, "has_more"):
                 break
             params["starting_after"] = opt(data[-1], "id")

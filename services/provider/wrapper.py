@@ -106,6 +106,18 @@ class ProviderWrapper:
         )
         return result
 
+    async def retrieve_payment_intent(self, payment_intent_id: str) -> ChargeRecord:
+        result: ChargeRecord = await self._forward(
+            "retrieve_payment_intent", payment_intent_id=payment_intent_id
+        )
+        return result
+
+    async def retrieve_payment_method(self, payment_method_id: str) -> CardDetails:
+        result: CardDetails = await self._forward(
+            "retrieve_payment_method", payment_method_id=payment_method_id
+        )
+        return result
+
     async def cancel_charge(self, payment_intent_id: str) -> ChargeResult:
         result: ChargeResult = await self._forward(
             "cancel_charge", payment_intent_id=payment_intent_id

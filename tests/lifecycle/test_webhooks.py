@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import itertools
 import json
 import time
-from typing import Any
 
 import pytest
 
-from gateway.settings import Settings
 from gateway.worker import tick
 from models import (
     Invoice,
@@ -27,45 +22,16 @@ from models import (
 from services.payments import pay_invoice
 from tests.factories import THREE_DS_CARD, add_card, admin_of, make_account, make_invoice
 from tests.lifecycle.helpers import all_rows, queued
+from tests.lifecycle.webhook_events import (
+    charge,
+    event,
+    intent,
+    post,
+    refund_at_provider,
+    signed,
+)
 from tests.sandbox_browser import authenticate_payment, complete_setup_3ds
 from tests.services.test_payments_3ds import _verified_3ds_card
-
-SECRET = Settings().stripe_webhook_secret.get_secret_value()
-_ids = itertools.count(1)
-
-
-def event(type_: str, obj: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
-    return {
-        "id": event_id or f"evt_test_{next(_ids)}",
-        "object": "event",
-        "type": type_,
-        "created": int(time.time()),
-        "data": {"object": obj},
-    }
-
-
-def signed(payload: str, *, secret: str = SECRET, at: int | None = None) -> dict[str, str]:
-    """The Stripe-Signature header: t=timestamp, v1=HMAC-SHA256(secret, "t.payload")."""
-    t = int(time.time()) if at is None else at
-    mac = hmac.new(secret.encode(), f"{t}.{payload}".encode(), hashlib.sha256).hexdigest()
-    return {"Stripe-Signature": f"t={t},v1={mac}", "Content-Type": "application/json"}
-
-
-async def post(client, evt: dict[str, Any], **sign: Any):
-    payload = json.dumps(evt)
-    return await client.post("/webhooks/stripe", content=payload, headers=signed(payload, **sign))
-
-
-def intent(payment: Payment, status: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": payment.provider_payment_id,
-        "object": "payment_intent",
-        "status": status,
-        "amount": payment.amount,
-        "currency": payment.currency.lower(),
-        "metadata": {"invoice_id": str(payment.invoice_id), "payment_id": str(payment.id)},
-        **extra,
-    }
 
 
 @pytest.fixture
@@ -91,7 +57,10 @@ async def test_payment_succeeded_event_pays_the_invoice(client, waiting, provide
     invoice = await Invoice.get(id=waiting.invoice_id)
     assert invoice.status is InvoiceStatus.PAID and invoice.amount_paid == invoice.total
     assert [m.template for m in await queued()] == ["payment_succeeded"]
-    assert provider.calls == []  # the signed event is the provider's word
+    # the event was only a hint: the provider was asked, by the id we stored
+    assert provider.calls == [
+        ("retrieve_payment_intent", {"payment_intent_id": waiting.provider_payment_id})
+    ]
 
 
 @pytest.mark.parametrize(
@@ -174,6 +143,8 @@ async def test_failure_event_releases_the_invoice(client, services, sandbox):
     await _verified_3ds_card(services, sandbox, account)
     invoice = await make_invoice(account)
     _, payment = await pay_invoice(services, admin_of(account), invoice.id)
+    secret = payment.next_action["client_secret"]
+    await authenticate_payment(sandbox, payment.provider_payment_id, secret, success=False)
     failed = intent(
         payment,
         "requires_payment_method",
@@ -210,6 +181,7 @@ async def test_detached_card_is_removed_and_a_new_default_chosen(client, service
     first = await add_card(services, sandbox, account)
     second = await add_card(services, sandbox, account)
     assert first.is_default
+    await services.provider.detach_payment_method(first.provider_id)  # from the dashboard
     detached = {"id": first.provider_id, "object": "payment_method", "customer": None}
 
     response = await post(client, event("payment_method.detached", detached))
@@ -227,6 +199,7 @@ async def test_an_expired_card_is_not_chosen_as_the_new_default(client, services
     valid = await add_card(services, sandbox, account)
     expiring = await add_card(services, sandbox, account, exp_year=2026)  # 12/2026, newest
     clock.set(clock.now().replace(year=2027, month=1))
+    await services.provider.detach_payment_method(first.provider_id)
     detached = {"id": first.provider_id, "object": "payment_method", "customer": None}
 
     await post(client, event("payment_method.detached", detached))
@@ -236,24 +209,21 @@ async def test_an_expired_card_is_not_chosen_as_the_new_default(client, services
     assert valid.is_default and not expiring.is_default
 
 
-async def test_refunds_are_recorded_and_only_grow(client, waiting):
+async def test_refunds_are_what_the_provider_says_and_only_grow(client, waiting, sandbox):
     await post(client, event("payment_intent.succeeded", intent(waiting, "succeeded")))
+    await refund_at_provider(sandbox, waiting.provider_payment_id, 1000)
 
-    def charge(refunded: int) -> dict[str, Any]:
-        return {
-            "id": "ch_test_1",
-            "object": "charge",
-            "payment_intent": waiting.provider_payment_id,
-            "amount": waiting.amount,
-            "amount_refunded": refunded,
-            "refunded": refunded == waiting.amount,
-            "metadata": {"payment_id": str(waiting.id)},
-        }
+    claims_all = await post(client, event("charge.refunded", charge(waiting, 2900)))
+    await waiting.refresh_from_db()
+    assert claims_all.json() == {"status": "applied"}
+    assert waiting.amount_refunded == 1000  # the provider's total, not the event's
 
-    await post(client, event("charge.refunded", charge(2900)))
-    await post(client, event("charge.refunded", charge(1000)))  # an older one, late
+    await refund_at_provider(sandbox, waiting.provider_payment_id, 1900)
+    await post(client, event("charge.refunded", charge(waiting, 2900)))
+    late = await post(client, event("charge.refunded", charge(waiting, 1000)))  # an older one
 
     await waiting.refresh_from_db()
+    assert late.json() == {"status": "ignored"}
     assert waiting.amount_refunded == 2900 and waiting.status is PaymentStatus.SUCCEEDED
 
 
