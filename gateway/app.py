@@ -21,7 +21,8 @@ from gateway.db import close_db, init_db
 from gateway.documents import check_document_settings, document_routes, install_documents
 from gateway.graphql_http import GraphQLEndpoint
 from gateway.ide import ide_routes
-from gateway.metrics import metrics_endpoint, observe_provider_call, timed_graphql
+from gateway.metrics import observe_provider_call, timed_graphql
+from gateway.metrics_http import metrics_routes, start_metrics_server
 from gateway.portal import portal_routes
 from gateway.ratelimit import build_rate_limiter
 from gateway.security import SecurityConfig, check_production_settings, security_middleware
@@ -114,9 +115,12 @@ def create_app(
             await init_db(settings.database_url)
         if owned:
             app.state.services = build_services(settings)
+        stop_metrics = start_metrics_server(settings)
         try:
             yield
         finally:
+            if stop_metrics is not None:
+                stop_metrics()
             if owned:
                 await app.state.services.provider.close()
             if manage_db:
@@ -137,7 +141,7 @@ def create_app(
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/metrics", metrics_endpoint()),
+        *metrics_routes(settings),
         *document_routes(),
         *portal_routes(),
         *(ide_routes() if settings.graphiql_enabled else []),

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     reconcile_after_seconds: int = 300
     worker_interval_seconds: float = 5.0
     worker_metrics_port: int = 0  # >0: the worker serves /metrics on 127.0.0.1:PORT
+    # The gateway's /metrics (docs/production.md): on the API port it is open outside
+    # production; in production only with the bearer token, else 404. A port > 0 also
+    # serves it on metrics_host:metrics_port, apart from the API.
+    metrics_token: SecretStr | None = None
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
     portal_url: str | None = None  # default: {public_url}/portal
 
     # Email (the outbox sender).
