@@ -11,6 +11,7 @@ from typing import Any, NoReturn, TypeVar
 
 from graphql import GraphQLError
 
+from models import PaymentMethodStatus
 from schema import errors as gql
 from schema.types.invoice import Payment
 from services import errors as svc
@@ -51,6 +52,9 @@ def to_user_error(exc: svc.BillingError) -> gql.UserError:
         )
     if isinstance(exc, svc.CardDeclined):
         return gql.CardDeclinedError(**common, decline_code=exc.decline_code)
+    if isinstance(exc, svc.PaymentMethodNotUsable):
+        status = PaymentMethodStatus(exc.status) if exc.status else None
+        return gql.PaymentMethodNotUsableError(**common, payment_method_status=status)
     return error_type(**common)
 
 

@@ -44,7 +44,7 @@ def decode_id(global_id: str, expected: str, *, field: str) -> int:
     except InvalidInput as exc:
         raise InvalidInput(f"{field} is not a valid ID.", field=field) from exc
     if type_name != expected:
-        raise NotFound(f"{expected} not found.", field=field)
+        raise NotFound(field=field)  # worded as any other miss: the type leaks nothing
     return pk
 
 

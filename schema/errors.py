@@ -6,6 +6,7 @@ from enum import Enum
 
 import strawberry
 
+from schema.types.enums import PaymentMethodStatus
 from schema.types.invoice import Payment
 
 
@@ -22,6 +23,13 @@ class ErrorCode(Enum):
     INVOICE_NOT_PAYABLE = "INVOICE_NOT_PAYABLE"
     PAYMENT_IN_PROGRESS = "PAYMENT_IN_PROGRESS"
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    CARD_DECLINED = strawberry.enum_value(
+        "CARD_DECLINED",
+        description=(
+            "A card being added was refused (by its issuer, or expired): nothing was stored "
+            "or charged; ask for another card. A failed charge is PAYMENT_DECLINED instead."
+        ),
+    )
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
 
@@ -68,9 +76,17 @@ class PaymentMethodRequiredError(UserError):
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description="The card cannot be used; `paymentMethodStatus` says why, the message what to do."
+)
 class PaymentMethodNotUsableError(UserError):
-    pass
+    payment_method_status: PaymentMethodStatus | None = strawberry.field(
+        default=None,
+        description=(
+            "Why the card cannot be used: EXPIRED, REQUIRES_ACTION (3-D Secure not finished) "
+            "or DELETED."
+        ),
+    )
 
 
 @strawberry.type
@@ -94,9 +110,14 @@ class PaymentDeclinedError(UserError):
     decline_code: str | None = None
 
 
-@strawberry.type(description="The card being added was refused by its issuer.")
+@strawberry.type(
+    description="The card being added was refused (code CARD_DECLINED); nothing was stored."
+)
 class CardDeclinedError(UserError):
-    decline_code: str | None = None
+    decline_code: str | None = strawberry.field(
+        default=None,
+        description="The provider's reason, e.g. `expired_card`, `card_declined`, `incorrect_cvc`.",
+    )
 
 
 @strawberry.type(description="The provider could not be reached; nothing was charged twice.")

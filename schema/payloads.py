@@ -85,7 +85,11 @@ StartPaymentMethodSetupResult = Annotated[
     strawberry.union("StartPaymentMethodSetupResult"),
 ]
 AddPaymentMethodResult = Annotated[
-    AddPaymentMethodSuccess | _Access | CardDeclinedError | ProviderUnavailableError,
+    AddPaymentMethodSuccess
+    | _Access
+    | CardDeclinedError
+    | PaymentMethodNotUsableError
+    | ProviderUnavailableError,
     strawberry.union("AddPaymentMethodResult"),
 ]
 ConfirmPaymentMethodResult = Annotated[

@@ -26,10 +26,10 @@ async def readable_account(principal: Principal, account_id: int | None) -> Acco
             raise InvalidInput("This key sees several accounts: pass accountId.", field="accountId")
         (account_id,) = principal.account_ids
     if not principal.sees(account_id):
-        raise NotFound("Account not found.", field="accountId")
+        raise NotFound(field="accountId")
     account = await Account.get_or_none(id=account_id)
     if account is None:
-        raise NotFound("Account not found.", field="accountId")
+        raise NotFound(field="accountId")
     return account
 
 
@@ -54,7 +54,7 @@ async def scoped_payment_method(principal: Principal, payment_method_id: int) ->
         .first()
     )
     if pm is None:
-        raise NotFound("Payment method not found.", field="paymentMethodId")
+        raise NotFound(field="paymentMethodId")
     return pm
 
 
@@ -63,7 +63,7 @@ async def scoped_invoice(principal: Principal, invoice_id: int) -> Invoice:
         id=invoice_id, account_id__in=list(principal.account_ids)
     ).first()
     if invoice is None:
-        raise NotFound("Invoice not found.", field="invoiceId")
+        raise NotFound(field="invoiceId")
     return invoice
 
 
@@ -72,7 +72,7 @@ async def scoped_payment(principal: Principal, payment_id: int) -> Payment:
         id=payment_id, account_id__in=list(principal.account_ids)
     ).first()
     if payment is None:
-        raise NotFound("Payment not found.", field="paymentId")
+        raise NotFound(field="paymentId")
     return payment
 
 
@@ -81,5 +81,5 @@ async def scoped_subscription(principal: Principal, subscription_id: int) -> Sub
         id=subscription_id, account_id__in=list(principal.account_ids)
     ).first()
     if sub is None:
-        raise NotFound("Subscription not found.")
+        raise NotFound()
     return sub

@@ -22,8 +22,14 @@ from services.addresses import Address
 from services.auth import Principal
 from services.context import ServiceContext
 from services.customers import ensure_customer
-from services.errors import CardDeclined, InvalidInput, NotFound, ProviderUnavailable
-from services.payment_methods import detach_quietly, lock_account, set_default
+from services.errors import (
+    CardDeclined,
+    InvalidInput,
+    NotFound,
+    PaymentMethodNotUsable,
+    ProviderUnavailable,
+)
+from services.payment_methods import detach_quietly, is_expired, lock_account, set_default
 from services.provider.base import (
     CardDetails,
     ProviderError,
@@ -107,8 +113,22 @@ async def add_payment_method(
             "The provider did not accept this card token; collect the card again.",
             field="providerToken",
         ) from exc
+    if result.card is None and result.status in ("requires_action", "processing"):
+        # A setup the browser has not confirmed: nothing was refused, it is not done yet.
+        raise PaymentMethodNotUsable(
+            "This card setup is not confirmed yet: finish the card form (and your bank's "
+            "3-D Secure check, if asked), then add the card again.",
+            field="providerToken",
+            status=PaymentMethodStatus.REQUIRES_ACTION.value,
+        )
     if result.status == "failed" or result.card is None:
         raise CardDeclined(result.failure_message, decline_code=result.failure_code)
+    if is_expired(result.card.exp_month, result.card.exp_year, ctx.clock.now()):
+        # Stripe refuses an expired card when it is tokenized; a provider that let one
+        # through gets it back: detached if it is on the customer, nothing stored.
+        if result.card.customer_id is not None or token.startswith("pm_"):
+            await detach_quietly(ctx, result.card.payment_method_id)
+        raise expired_card(result.card)
     status = (
         PaymentMethodStatus.ACTIVE
         if result.status == "succeeded"
@@ -121,10 +141,18 @@ async def add_payment_method(
 
 
 async def _finished_setup(ctx: ServiceContext, setup_id: str, customer_id: str) -> SetupResult:
-    """A setup the browser confirmed: it must be this customer's, then attach its card."""
-    result = await ctx.provider.retrieve_setup_intent(setup_id)
+    """A setup the browser confirmed: it must be this customer's, then attach its card
+    (not an expired one: it is refused before it is attached)."""
+    try:
+        result = await ctx.provider.retrieve_setup_intent(setup_id)
+    except ProviderError as exc:  # unknown: worded as another customer's setup
+        raise NotFound(field="providerToken") from exc
     if result.customer_id != customer_id:
-        raise NotFound("Setup not found.", field="providerToken")
+        raise NotFound(field="providerToken")
+    if result.card is not None and is_expired(
+        result.card.exp_month, result.card.exp_year, ctx.clock.now()
+    ):
+        return result
     if result.status == "succeeded" and result.payment_method_id:
         # The sandbox leaves a browser-confirmed card unattached; Stripe has attached it.
         card = await ctx.provider.attach_payment_method(
@@ -199,9 +227,14 @@ async def confirm_payment_method(
     except ProviderUnavailableError as exc:
         raise ProviderUnavailable() from exc
     except ProviderError as exc:
-        raise NotFound("Setup not found.", field="paymentMethodId") from exc
+        raise NotFound(field="paymentMethodId") from exc
     if result.status in ("requires_action", "processing"):
         return pm, _next_action(pm)
+    if result.status == "succeeded" and is_expired(pm.exp_month, pm.exp_year, ctx.clock.now()):
+        # Verified too late: the card expired while it waited for 3-D Secure.
+        await settle_card_setup(pm.id, succeeded=False, now=ctx.clock.now())
+        await detach_quietly(ctx, pm.provider_id)
+        raise expired_card(pm)
     if result.status == "succeeded" and result.card is not None and result.card.customer_id is None:
         # Setup first, 3-D Secure finished later: the sandbox leaves the card unattached
         # (Stripe has attached it), so it could not be charged for this customer.
@@ -231,7 +264,8 @@ async def settle_card_setup(pm_id: int, *, succeeded: bool, now: datetime) -> Pa
     """A REQUIRES_ACTION card's setup ended (confirm call or webhook): apply it once.
 
     Under the account lock; a card already settled is returned unchanged. A card that
-    becomes ACTIVE is the default if it asked to be or the account has none.
+    becomes ACTIVE is the default if it asked to be or the account has none; one that
+    expired while it waited is removed instead, so it can never become the default.
     """
     pm = await PaymentMethod.get(id=pm_id)
     async with in_transaction():
@@ -239,6 +273,8 @@ async def settle_card_setup(pm_id: int, *, succeeded: bool, now: datetime) -> Pa
         current = await PaymentMethod.get(id=pm_id)
         if current.status is not PaymentMethodStatus.REQUIRES_ACTION:
             return current
+        if is_expired(current.exp_month, current.exp_year, now):
+            succeeded = False  # verified too late: an expired card is never added
         if not succeeded:
             await PaymentMethod.filter(id=pm_id).update(
                 status=PaymentMethodStatus.DELETED, deleted_at=now, is_default=False
@@ -254,6 +290,14 @@ async def settle_card_setup(pm_id: int, *, succeeded: bool, now: datetime) -> Pa
                 await set_default(current.account_id, pm_id)
         await current.refresh_from_db()
     return current
+
+
+def expired_card(card: CardDetails | PaymentMethod) -> CardDeclined:
+    """CARD_DECLINED with Stripe's own code for it: the add-card form asks for another card."""
+    return CardDeclined(
+        f"This card expired at the end of {card.exp_month:02d}/{card.exp_year}; use another card.",
+        decline_code="expired_card",
+    )
 
 
 def _next_action(pm: PaymentMethod) -> NextAction | None:

@@ -8,12 +8,12 @@
     ├── SelfServiceUnavailable        Enterprise: billing changes go through sales
     ├── DefaultPaymentMethodRequired  deleting the default / last card on a paid plan
     ├── PaymentMethodRequired         paying with no card on file
-    ├── PaymentMethodNotUsable        card not ACTIVE (needs 3DS, expired, deleted)
+    ├── PaymentMethodNotUsable        card not ACTIVE; `status` says why (3DS, expired, removed)
     ├── InvoiceNotPayable             invoice not OPEN, or nothing due
     ├── PaymentInProgress             another payment for this invoice has not settled
     ├── IdempotencyConflict           same idempotency key, different request
     ├── PaymentDeclined               the provider declined; `payment` is the FAILED row
-    ├── CardDeclined                  the provider refused a card being added
+    ├── CardDeclined                  a card being added was refused (issuer, or expired)
     └── ProviderUnavailable           the provider could not be reached or failed
 
 The resolvers map each class to one GraphQL error type (resolvers/errors.py); anything
@@ -39,8 +39,11 @@ class BillingError(Exception):
 
 
 class NotFound(BillingError):
+    """Worded the same whatever the reason (missing, deleted, another account's, an ID
+    of another type): `field` names the input, the message tells nothing more."""
+
     code = "NOT_FOUND"
-    default_message = "Not found."
+    default_message = "Nothing with this ID was found."
 
 
 class Unauthenticated(BillingError):
@@ -79,6 +82,21 @@ class PaymentMethodRequired(BillingError):
 class PaymentMethodNotUsable(BillingError):
     code = "PAYMENT_METHOD_NOT_USABLE"
     default_message = "This card cannot be used: it is not verified, expired or removed."
+    #: Why, by the card's (effective) status: the message a customer can act on.
+    MESSAGES: ClassVar[dict[str, str]] = {
+        "EXPIRED": "This card has expired; add a new card or choose another one.",
+        "REQUIRES_ACTION": (
+            "This card is not verified yet: finish your bank's 3-D Secure check first."
+        ),
+        "DELETED": "This card was removed; choose another card.",
+    }
+
+    def __init__(
+        self, message: str | None = None, *, field: str | None = None, status: str | None = None
+    ) -> None:
+        super().__init__(message or self.MESSAGES.get(status or ""), field=field)
+        #: The card's status (EXPIRED, REQUIRES_ACTION, DELETED) when a card is to blame.
+        self.status = status
 
 
 class InvoiceNotPayable(BillingError):
@@ -106,7 +124,10 @@ class PaymentDeclined(BillingError):
 
 
 class CardDeclined(BillingError):
-    code = "PAYMENT_DECLINED"
+    """Its own code, apart from PAYMENT_DECLINED (a failed charge): nothing was charged or
+    stored, the add-card form should ask for another card."""
+
+    code = "CARD_DECLINED"
     default_message = "The card was declined by the issuer."
 
     def __init__(self, message: str | None = None, *, decline_code: str | None = None) -> None:

@@ -38,14 +38,28 @@ BILLING_STATES = (
 )
 
 
+def is_expired(exp_month: int, exp_year: int, now: datetime) -> bool:
+    """A card is good through the last day of its expiry month."""
+    return (exp_year, exp_month) < (now.year, now.month)
+
+
 def effective_status(pm: PaymentMethod, now: datetime) -> PaymentMethodStatus:
     """Stored status, except that an ACTIVE card past its expiry month reads EXPIRED."""
-    if pm.status is PaymentMethodStatus.ACTIVE and (pm.exp_year, pm.exp_month) < (
-        now.year,
-        now.month,
-    ):
+    if pm.status is PaymentMethodStatus.ACTIVE and is_expired(pm.exp_month, pm.exp_year, now):
         return PaymentMethodStatus.EXPIRED
     return pm.status
+
+
+def not_usable(pm: PaymentMethod, now: datetime, *, field: str) -> PaymentMethodNotUsable:
+    """The refusal for a card that cannot pay, saying why (expired, unverified, removed)."""
+    status = effective_status(pm, now)
+    message = None
+    if status is PaymentMethodStatus.EXPIRED:
+        message = (
+            f"This card expired at the end of {pm.exp_month:02d}/{pm.exp_year}; "
+            "add a new card or choose another one."
+        )
+    return PaymentMethodNotUsable(message, field=field, status=status.value)
 
 
 def is_usable(pm: PaymentMethod, now: datetime) -> bool:
@@ -79,15 +93,41 @@ async def make_default(ctx: ServiceContext, principal: Principal, pm_id: int) ->
     pm = await scoped_payment_method(principal, pm_id)
     account = await Account.get(id=pm.account_id)
     check_billing_change(principal, account)
-    if not is_usable(pm, ctx.clock.now()):
-        raise PaymentMethodNotUsable(field="paymentMethodId")
+    now = ctx.clock.now()
+    if not is_usable(pm, now):
+        raise not_usable(pm, now, field="paymentMethodId")
     async with in_transaction():
         account = await lock_account(account.id)
-        current = await PaymentMethod.get_or_none(id=pm.id, status=PaymentMethodStatus.ACTIVE)
-        if current is None:
-            raise NotFound("Payment method not found.", field="paymentMethodId")
+        current = await PaymentMethod.get_or_none(id=pm.id)
+        if current is None or current.status is PaymentMethodStatus.DELETED:
+            raise NotFound(field="paymentMethodId")
+        if not is_usable(current, now):  # changed since the first read
+            raise not_usable(current, now, field="paymentMethodId")
         await set_default(account.id, pm.id)
     return account
+
+
+async def usable_default(account_id: int, now: datetime) -> PaymentMethod | None:
+    """The default card, kept able to pay: once it expired, the newest usable card takes
+    over (as when the default is deleted), so a charge never fails on an expired default
+    while a good card is on file. The unusable default when no card can pay; None
+    without a default."""
+    default = await PaymentMethod.get_or_none(account_id=account_id, is_default=True)
+    if default is not None and is_usable(default, now):
+        return default
+    if not await usable_cards(account_id, now):
+        return default
+    async with in_transaction():
+        await lock_account(account_id)
+        # Read again under the lock: a concurrent makeDefault or delete may have moved it.
+        current = await PaymentMethod.get_or_none(account_id=account_id, is_default=True)
+        if current is not None and is_usable(current, now):
+            return current
+        others = await usable_cards(account_id, now)
+        if not others:
+            return current
+        await set_default(account_id, others[0].id)
+    return await PaymentMethod.get(id=others[0].id)
 
 
 async def delete_payment_method(
@@ -104,12 +144,15 @@ async def delete_payment_method(
             await PaymentMethod.filter(id=pm.id).exclude(status=PaymentMethodStatus.DELETED).first()
         )
         if pm_locked is None:
-            raise NotFound("Payment method not found.", field="paymentMethodId")
+            raise NotFound(field="paymentMethodId")
         pm = pm_locked
         others = await usable_cards(account.id, now, excluding=pm.id)
         if pm.is_default and account.tier is not PlanTier.FREE:
             raise DefaultPaymentMethodRequired(
-                "The default card cannot be deleted; make another card the default first.",
+                "The default card cannot be deleted; make another card the default first."
+                if others
+                else "This is your only usable card and your plan needs one on file: "
+                "add another card first, then delete this one.",
                 field="paymentMethodId",
             )
         if is_usable(pm, now) and not others and await has_billing_plan(account.id):

@@ -32,11 +32,10 @@ from services.errors import (
     NotFound,
     PaymentDeclined,
     PaymentInProgress,
-    PaymentMethodNotUsable,
     PaymentMethodRequired,
     ProviderUnavailable,
 )
-from services.payment_methods import is_usable
+from services.payment_methods import is_usable, not_usable, usable_default
 from services.provider.base import ChargeResult, ProviderError, ProviderUnavailableError
 from services.reconcile import settle_payment
 from services.settlement import apply_charge_result
@@ -119,10 +118,26 @@ async def confirm_payment(
         payment, _ = await apply_charge_result(payment, result, ctx.clock.now(), ctx.policy)
     elif payment.status is PaymentStatus.PENDING:
         raise PaymentInProgress("This payment has not reached the provider yet; try again shortly.")
-    if payment.status is PaymentStatus.FAILED:
-        raise PaymentDeclined(payment)
     invoice = await Invoice.get(id=payment.invoice_id)
+    if payment.status is PaymentStatus.FAILED:
+        if payment.failure_code == "canceled":
+            _superseded(invoice)
+        raise PaymentDeclined(payment)
     return invoice, payment
+
+
+def _superseded(invoice: Invoice) -> None:
+    """An attempt we canceled ourselves (a newer one replaced it) was not declined: say
+    what became of the invoice instead."""
+    if invoice.status is InvoiceStatus.PAID:
+        raise InvoiceNotPayable(
+            "This payment attempt was superseded by a newer one: the invoice is already paid.",
+            field="paymentId",
+        )
+    if invoice.active_payment_id is not None:
+        raise PaymentInProgress(
+            "This payment attempt was superseded by a newer one that has not finished yet."
+        )
 
 
 async def _retrieve(ctx: ServiceContext, payment_intent_id: str) -> ChargeResult:
@@ -145,16 +160,17 @@ def _check_payable(invoice: Invoice) -> None:
 async def _card_for(
     ctx: ServiceContext, account: Account, payment_method_id: int | None
 ) -> PaymentMethod:
+    now = ctx.clock.now()
     if payment_method_id is not None:
         pm = await PaymentMethod.get_or_none(id=payment_method_id, account_id=account.id)
         if pm is None or pm.deleted_at is not None:
-            raise NotFound("Payment method not found.", field="paymentMethodId")
+            raise NotFound(field="paymentMethodId")
     else:
-        pm = await PaymentMethod.get_or_none(account_id=account.id, is_default=True)
+        pm = await usable_default(account.id, now)
         if pm is None:
             raise PaymentMethodRequired(field="paymentMethodId")
-    if not is_usable(pm, ctx.clock.now()):
-        raise PaymentMethodNotUsable(field="paymentMethodId")
+    if not is_usable(pm, now):
+        raise not_usable(pm, now, field="paymentMethodId")
     return pm
 
 

@@ -43,7 +43,8 @@ async def apply_charge_result(
         await record_failure(
             payment,
             code=result.failure_code or result.status,
-            message=result.failure_message or decline_message(result.failure_code),
+            # A canceled intent has no decline code: say canceled, not "declined".
+            message=result.failure_message or decline_message(result.failure_code or result.status),
             now=now,
             provider_payment_id=result.payment_intent_id,
             policy=policy,

@@ -33,7 +33,7 @@ async def test_failed_setup_challenge_removes_the_card(
     # then the card is refused and gone from the page
     result = body["data"]["confirmPaymentMethod"]
     assert result["__typename"] == "CardDeclinedError", result
-    assert result["code"] == "PAYMENT_DECLINED"
+    assert result["code"] == "CARD_DECLINED"
     cards = (await gql(client, CARDS, key=key))["data"]["viewer"]["account"]["paymentMethods"]
     assert cards == []
     assert (

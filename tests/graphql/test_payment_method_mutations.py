@@ -201,7 +201,7 @@ async def test_card_refused_on_add_is_card_declined(
     result = (await gql(client, ADD, {"token": token}, key=key))["data"]["addPaymentMethod"]
 
     assert result["__typename"] == "CardDeclinedError"
-    assert result["code"] == "PAYMENT_DECLINED"
+    assert result["code"] == "CARD_DECLINED"  # not a failed payment: nothing was charged
     assert result["declineCode"]
     assert await PaymentMethod.filter(account_id=account.id).count() == 0
 

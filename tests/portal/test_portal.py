@@ -316,11 +316,12 @@ async def test_delete_refused_then_allowed(
     await expect(card_row(page, "4444")).to_have_count(0)
     assert [c.last4 for c in await _cards(account)] == ["4242"]
 
-    # the last card now: still refused (it is the default on a paid plan)
+    # the last card now: still refused (it is the default on a paid plan): add one first
     menu = await open_menu(page, "4242")
-    await expect(menu.get_by_role("menuitem", name=re.compile("^Delete"))).to_have_attribute(
-        "aria-disabled", "true"
-    )
+    last = menu.get_by_role("menuitem", name=re.compile("^Delete"))
+    await expect(last).to_have_attribute("aria-disabled", "true")
+    await expect(last).to_contain_text("Add another card first")
+    await expect(last).not_to_contain_text("Make another card the default")
 
 
 async def test_refusal_from_the_gateway_is_announced(

@@ -25,10 +25,12 @@ function hasPaidPlan(account) {
 }
 
 export function deleteRefusal(pm, account) {
-  if (pm.isDefault && account.tier !== "FREE") {
-    return "Your default card can't be deleted. Make another card the default first.";
-  }
   const others = account.paymentMethods.filter((o) => o.id !== pm.id && o.status === "ACTIVE");
+  if (pm.isDefault && account.tier !== "FREE") {
+    return others.length > 0
+      ? "Your default card can't be deleted. Make another card the default first."
+      : "This is your only usable card and your plan needs one on file. Add another card first.";
+  }
   if (pm.status === "ACTIVE" && others.length === 0 && hasPaidPlan(account)) {
     return "Your paid plan needs at least one card on file. Add another card first.";
   }
