@@ -9,17 +9,20 @@ from models.documents import Document
 from models.enums import (
     ApiKeyRole,
     BillingInterval,
+    CancellationReason,
     CardFunding,
     InvoiceStatus,
     NotificationKind,
     PaymentMethodStatus,
     PaymentStatus,
+    PlanChangeTiming,
     PlanTier,
     SubscriptionStatus,
 )
 from models.invoices import Invoice, InvoiceLine, InvoiceSequence, Payment
 from models.notifications import OutboxMessage, WebhookEvent
 from models.payment_methods import PaymentMethod
+from models.plan_changes import PlanChangeQuote
 from models.usage import (
     Meter,
     Notification,
@@ -38,6 +41,7 @@ MODEL_MODULES = [
     "models.documents",
     "models.notifications",
     "models.usage",
+    "models.plan_changes",
 ]
 
 __all__ = [
@@ -46,6 +50,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyRole",
     "BillingInterval",
+    "CancellationReason",
     "CardFunding",
     "Document",
     "Invoice",
@@ -64,6 +69,8 @@ __all__ = [
     "PaymentStatus",
     "Plan",
     "PlanAllowance",
+    "PlanChangeQuote",
+    "PlanChangeTiming",
     "PlanTier",
     "Subscription",
     "SubscriptionStatus",

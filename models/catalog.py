@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.accounts import Account
-from models.enums import BillingInterval, PlanTier, SubscriptionStatus
+from models.enums import BillingInterval, CancellationReason, PlanTier, SubscriptionStatus
 
 
 class Plan(Model):
@@ -40,6 +40,16 @@ class Subscription(Model):
     past_due_since = fields.DatetimeField(null=True)
     canceled_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
+    #: A downgrade waiting for the period end (applied by the renewal, exactly once).
+    pending_plan_id: int | None
+    pending_plan: fields.ForeignKeyNullableRelation[Plan] = fields.ForeignKeyField(
+        "models.Plan", related_name="pending_subscriptions", null=True, on_delete=fields.RESTRICT
+    )
+    #: Canceled by the customer: paid features stay on until the period end, then Free.
+    cancel_at_period_end = fields.BooleanField(default=False)
+    cancellation_reason = fields.CharEnumField(CancellationReason, max_length=32, null=True)
+    cancellation_comment = fields.CharField(max_length=500, null=True)
+    cancel_requested_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "subscription"

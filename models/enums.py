@@ -71,3 +71,19 @@ class NotificationKind(StrEnum):
     USAGE_THRESHOLD = "USAGE_THRESHOLD"
     OVERAGE_STARTED = "OVERAGE_STARTED"
     OVERAGE_CAP_REACHED = "OVERAGE_CAP_REACHED"
+
+
+class PlanChangeTiming(StrEnum):
+    IMMEDIATE = "IMMEDIATE"  # an upgrade: invoiced and charged now, switched once paid
+    PERIOD_END = "PERIOD_END"  # a downgrade: scheduled for the end of the current period
+
+
+class CancellationReason(StrEnum):
+    TOO_EXPENSIVE = "TOO_EXPENSIVE"
+    MISSING_FEATURES = "MISSING_FEATURES"
+    SWITCHED_SERVICE = "SWITCHED_SERVICE"
+    UNUSED = "UNUSED"
+    CUSTOMER_SERVICE = "CUSTOMER_SERVICE"
+    TOO_COMPLEX = "TOO_COMPLEX"
+    LOW_QUALITY = "LOW_QUALITY"
+    OTHER = "OTHER"

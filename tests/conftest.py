@@ -31,6 +31,7 @@ from tests.invariants import ledger_violations
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 _TABLES = [
+    "plan_change_quote",
     "notification",
     "usage_event",
     "usage_period_total",
