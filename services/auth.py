@@ -125,6 +125,8 @@ async def create_api_key(
     """Create a key for one account (admin or viewer); returns the secret, shown once."""
     if role is ApiKeyRole.PARTNER:
         raise InvalidInput("Use create_partner_key for partner keys.", field="role")
+    if role is ApiKeyRole.SERVICE:
+        raise InvalidInput("Use create_service_key for service keys.", field="role")
     account = await Account.get_or_none(email=account_email)
     if account is None:
         raise NotFound(f"No account with email {account_email!r}.", field="account")
@@ -173,6 +175,29 @@ async def create_partner_key(
     await PartnerAccess.bulk_create(
         [PartnerAccess(api_key=key, account=a, can_write=a.email in writable) for a in accounts]
     )
+    return secret
+
+
+async def create_service_key(
+    *,
+    now: datetime,
+    label: str = "",
+    expires_in: timedelta | None = None,
+    hasher: KeyHasher | None = None,
+) -> str:
+    """Create a key for the product's backend (role service, bound to no account): it
+    reports usage for any account and reads usage only. Returns the secret, shown once."""
+    secret, key = await insert_key(
+        hasher or KeyHasher.development(),
+        principal="",
+        role=ApiKeyRole.SERVICE,
+        account=None,
+        label=label,
+        now=now,
+        expires_at=_expiry(now, expires_in),
+    )
+    key.principal = f"service:{key.id}"
+    await key.save(update_fields=["principal"])
     return secret
 
 
@@ -236,6 +261,10 @@ async def authenticate_key(token: str, *, hasher: KeyHasher, now: datetime) -> P
             writable_account_ids=frozenset(g.account_id for g in grants if g.can_write),
             caller=caller,
         )
+    if key.role is ApiKeyRole.SERVICE:
+        # The product's backend: reports usage for any account (services/usage), sees
+        # no account through the scoped lookups, so it reads nothing else.
+        return Principal(role=key.role, account_ids=frozenset(), key_id=key.id, caller=caller)
     assert key.account_id is not None
     return Principal(
         role=key.role, account_ids=frozenset({key.account_id}), key_id=key.id, caller=caller

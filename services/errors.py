@@ -14,6 +14,7 @@
     ├── IdempotencyConflict           same idempotency key, different request
     ├── PaymentDeclined               the provider declined; `payment` is the FAILED row
     ├── CardDeclined                  a card being added was refused (issuer, or expired)
+    ├── OverageNotAvailable           overage on a plan that offers none (Free)
     └── ProviderUnavailable           the provider could not be reached or failed
 
 The resolvers map each class to one GraphQL error type (resolvers/errors.py); anything
@@ -133,6 +134,13 @@ class CardDeclined(BillingError):
     def __init__(self, message: str | None = None, *, decline_code: str | None = None) -> None:
         super().__init__(message)
         self.decline_code = decline_code
+
+
+class OverageNotAvailable(BillingError):
+    code = "OVERAGE_NOT_AVAILABLE"
+    default_message = (
+        "Your plan has no overage: upgrade to a paid plan to use more than it includes."
+    )
 
 
 class ProviderUnavailable(BillingError):

@@ -14,7 +14,13 @@ from typing import Any
 from models import Account, OutboxMessage
 
 TEMPLATES = frozenset(
-    {"payment_failed", "payment_succeeded", "authentication_required", "subscription_ended"}
+    {
+        "payment_failed",
+        "payment_succeeded",
+        "authentication_required",
+        "subscription_ended",
+        "usage_notification",
+    }
 )
 
 
