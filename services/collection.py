@@ -19,7 +19,7 @@ from models import Account, Invoice, InvoiceStatus, Payment, PaymentMethod, Paym
 from services.charging import charge_claimed
 from services.context import ServiceContext
 from services.errors import BillingError
-from services.payment_methods import is_usable
+from services.payment_methods import is_usable, usable_cards, usable_default
 from services.payments import release_stale_claim
 from services.settlement import record_failure
 
@@ -107,6 +107,8 @@ async def _claim_next(
         account = await Account.get(id=invoice.account_id)
         pm = await PaymentMethod.get_or_none(account_id=account.id, is_default=True)
         usable = pm if pm is not None and is_usable(pm, now) else None
+        if usable is None:  # the default expired: the newest usable card pays instead
+            usable = next(iter(await usable_cards(account.id, now)), None)
         payment = await Payment.create(
             account_id=account.id,
             invoice_id=invoice.id,
@@ -132,4 +134,6 @@ async def _claim_next(
         if not won:
             await payment.delete()
             return None
+    if usable is not None and not usable.is_default:
+        await usable_default(account.id, now)  # and takes over as the default
     return payment, usable, account

@@ -205,3 +205,28 @@ async def test_an_expired_default_with_no_other_card_says_expired(
 
     assert info.value.status == "EXPIRED"
     assert await defaults_of(account) == [card.id]
+
+
+async def test_the_worker_charges_a_usable_card_when_the_default_expired(
+    services, sandbox, provider, clock
+):
+    from models import Invoice, Payment, PaymentStatus
+    from services.collection import collect_due
+
+    # given a default card good through 11/2026 and a spare, and a renewal due in December
+    account = await make_account()
+    expiring = await add_card(services, sandbox, account)
+    await PaymentMethod.filter(id=expiring.id).update(exp_month=11, exp_year=2026)
+    spare = await add_card(services, sandbox, account)
+    invoice = await make_invoice(account)
+    clock.set(clock.now().replace(month=12, day=2))
+    await Invoice.filter(id=invoice.id).update(auto_collect=True, next_attempt_at=clock.now())
+
+    # when the worker collects it off-session
+    report = await collect_due(services)
+
+    # then the spare paid it and took over as the default
+    [payment] = await Payment.filter(invoice_id=invoice.id)
+    assert report.succeeded == 1 and payment.status is PaymentStatus.SUCCEEDED
+    assert payment.payment_method_id == spare.id
+    assert await defaults_of(account) == [spare.id]
