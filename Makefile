@@ -1,6 +1,6 @@
 # Billing gateway: developer entry points. See README / DESIGN.md "Running it".
-#   make setup       .venv + Python deps (pinned by constraints.txt), GraphiQL assets and the
-#                    graphql-http audit suite (npm ci),
+#   make setup       .venv + Python deps (pinned by constraints.txt), GraphiQL assets, the
+#                    graphql-http audit suite and graphql-schema-linter (npm ci),
 #                    Debian packages libharfbuzz-subset0 + chromium when root (best effort)
 #   make run         demo server on http://127.0.0.1:8000/graphql
 #   make test        pytest on SQLite, then again on PostgreSQL if BILLING_TEST_POSTGRES_URL is set
@@ -20,11 +20,13 @@ VENV_STAMP := $(VENV)/.stamp
 IDE_STAMP := $(IDE_DIR)/node_modules/.stamp
 AUDIT_DIR := tests/security/http_audit
 AUDIT_STAMP := $(AUDIT_DIR)/node_modules/.stamp
+LINT_DIR := tests/schema_lint
+LINT_STAMP := $(LINT_DIR)/node_modules/.stamp
 APT_PACKAGES := libharfbuzz-subset0 chromium
 
 .PHONY: setup system-packages run test lint migrations bench bench-documents clean
 
-setup: $(VENV_STAMP) $(IDE_STAMP) $(AUDIT_STAMP) system-packages
+setup: $(VENV_STAMP) $(IDE_STAMP) $(AUDIT_STAMP) $(LINT_STAMP) system-packages
 
 $(VENV_STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +47,15 @@ $(AUDIT_STAMP): $(AUDIT_DIR)/package.json $(AUDIT_DIR)/package-lock.json
 	  cd $(AUDIT_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/.stamp; \
 	else \
 	  echo "setup: npm not found; the GraphQL-over-HTTP audit will be SKIPPED by the tests." >&2; \
+	fi
+
+# graphql-schema-linter (descriptions, Relay rules on schema/schema.graphql), run by
+# tests/schema_lint; pinned by its package-lock.json. Required in CI (CI=true).
+$(LINT_STAMP): $(LINT_DIR)/package.json $(LINT_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(LINT_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/.stamp; \
+	else \
+	  echo "setup: npm not found; the schema lint will be SKIPPED by the tests (FAILED when CI=true)." >&2; \
 	fi
 
 # Best effort, never fails: installs what is missing when root and apt-get exists.
@@ -90,5 +101,5 @@ migrations: setup
 	$(BIN)/billing-gateway makemigrations
 
 clean:
-	rm -rf $(VENV) $(IDE_DIR)/node_modules $(AUDIT_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) $(IDE_DIR)/node_modules $(AUDIT_DIR)/node_modules $(LINT_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

@@ -13,9 +13,18 @@ from services.card_setup import NextAction as NextActionValue
 from services.money import Money as MoneyValue
 
 
-@strawberry.interface(description="An object with a global, opaque ID.")
+@strawberry.interface(
+    description=(
+        "An object with a global ID (Relay's Node): fetch any of them again with `node(id:)`."
+    )
+)
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description=(
+            "The object's global ID: opaque and stable. Pass it back as is (to `node`, "
+            "`account` or a mutation input); do not parse it."
+        )
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -24,12 +33,29 @@ def format_money(amount: int, currency: str) -> str:
     return MoneyValue(amount, currency).format()
 
 
-@strawberry.type(description="An amount in minor units (cents) of an ISO 4217 currency.")
+@strawberry.type(
+    description=(
+        "An amount of money: an integer count of the currency's minor units (cents for USD) "
+        "plus its ISO 4217 currency code. Never a float."
+    )
+)
 class Money:
-    amount: int
-    currency: str
+    amount: int = strawberry.field(
+        description=(
+            "The amount in minor units of `currency`: 2900 with USD is $29.00. Integer, "
+            "never a float."
+        )
+    )
+    currency: str = strawberry.field(
+        description="The ISO 4217 currency code in upper case, e.g. USD or EUR."
+    )
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "The amount written for people, e.g. `$29.00`, in the gateway's locale. For "
+            "display only: compute with `amount`."
+        )
+    )
     def formatted(self) -> str:
         return format_money(self.amount, self.currency)
 
@@ -42,26 +68,49 @@ class Money:
         return cls(amount=money.amount, currency=money.currency)
 
 
-@strawberry.type
+@strawberry.type(
+    description="A postal address. Every part is optional: a part never given reads null."
+)
 class Address:
-    line1: str | None
-    line2: str | None
-    city: str | None
-    state: str | None
-    postal_code: str | None
-    country: str | None
+    line1: str | None = strawberry.field(description="Street address; null when not given.")
+    line2: str | None = strawberry.field(
+        description="Apartment, suite or building; null when not given."
+    )
+    city: str | None = strawberry.field(description="City or locality; null when not given.")
+    state: str | None = strawberry.field(
+        description="State, province or region; null when not given."
+    )
+    postal_code: str | None = strawberry.field(
+        description="Postal or ZIP code; null when not given."
+    )
+    country: str | None = strawberry.field(
+        description="Two-letter ISO 3166-1 alpha-2 country code, e.g. US; null when not given."
+    )
 
     @classmethod
     def from_value(cls, value: AddressValue | None) -> Address | None:
         return None if value is None else cls(**value.as_dict())
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Who is billed: the details printed on invoices. Read from an account it is the "
+        "current info; read from an invoice it is the copy taken when the invoice was issued."
+    )
+)
 class BillingInfo:
-    name: str | None
-    email: str | None
-    address: Address | None
-    tax_id: str | None
+    name: str | None = strawberry.field(
+        description="The name invoices are addressed to; null when not given."
+    )
+    email: str | None = strawberry.field(
+        description="Where invoices and receipts are emailed; null when not given."
+    )
+    address: Address | None = strawberry.field(
+        description="The billing address; null when no part of it was given."
+    )
+    tax_id: str | None = strawberry.field(
+        description="The customer's tax ID (e.g. a VAT number) as printed; null when not given."
+    )
 
     @classmethod
     def from_value(cls, value: BillingInfoValue) -> BillingInfo:
@@ -73,11 +122,29 @@ class BillingInfo:
         )
 
 
-@strawberry.type(description="What the browser must do next: run 3-D Secure with Stripe.js.")
+@strawberry.type(
+    description=(
+        "A step only the customer's browser can take, usually 3-D Secure: hand "
+        "`clientSecret` to Stripe.js (or send the customer to `redirectUrl`), then call the "
+        "matching confirm mutation."
+    )
+)
 class NextAction:
-    type: str
-    redirect_url: str | None
-    client_secret: str | None
+    type: str = strawberry.field(
+        description=(
+            "What to do, as the provider names it: `use_stripe_sdk` (run Stripe.js with "
+            "`clientSecret`) or `redirect_to_url` (open `redirectUrl`)."
+        )
+    )
+    redirect_url: str | None = strawberry.field(
+        description="Where to send the customer when `type` is `redirect_to_url`; else null."
+    )
+    client_secret: str | None = strawberry.field(
+        description=(
+            "The secret Stripe.js needs to finish the step in the browser; null for a redirect. "
+            "Hand it only to the customer's own browser."
+        )
+    )
 
     @classmethod
     def from_value(cls, value: NextActionValue | None) -> NextAction | None:

@@ -15,16 +15,30 @@ from services.addresses import Address as AddressValue
 from services.payment_methods import effective_status
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "A card on file. Only what is safe to show is stored here (brand, last four digits, "
+        "expiry); the card itself stays with the payment provider."
+    )
+)
 class PaymentMethod(Node):
     model: strawberry.Private[PaymentMethodModel]
-    brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
-    funding: CardFunding
-    is_default: bool
-    created_at: datetime
+    brand: str = strawberry.field(
+        description="The card network in lower case, e.g. `visa` or `mastercard`; else `unknown`."
+    )
+    last4: str = strawberry.field(description="The last four digits of the card number.")
+    exp_month: int = strawberry.field(description="Expiry month, 1 to 12.")
+    exp_year: int = strawberry.field(description="Expiry year, four digits.")
+    funding: CardFunding = strawberry.field(
+        description="Whether the card is credit, debit or prepaid, as its issuer reports it."
+    )
+    is_default: bool = strawberry.field(
+        description=(
+            "True for the account's one default card: renewals charge it, and `payInvoice` "
+            "uses it when no card is named."
+        )
+    )
+    created_at: datetime = strawberry.field(description="When the card was added (UTC).")
 
     @classmethod
     def from_model(cls, pm: PaymentMethodModel) -> PaymentMethod:
@@ -40,10 +54,17 @@ class PaymentMethod(Node):
             created_at=pm.created_at,
         )
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "Whether the card can pay now. Only ACTIVE cards can pay or become the default; "
+            "EXPIRED follows from the expiry date."
+        )
+    )
     def status(self, info: Info) -> PaymentMethodStatus:
         return effective_status(self.model, info.context.services.clock.now())
 
-    @strawberry.field
+    @strawberry.field(
+        description="The cardholder's billing address given with the card; null when none was."
+    )
     def billing_address(self) -> Address | None:
         return Address.from_value(AddressValue.from_columns(self.model))

@@ -15,13 +15,17 @@ from schema.types.enums import BillingInterval, PlanTier, SubscriptionStatus
 from services import subscriptions
 
 
-@strawberry.type
+@strawberry.type(description="A plan in the catalogue: what a subscription bills, and how often.")
 class Plan(Node):
-    code: str
-    name: str
-    tier: PlanTier
-    price: Money
-    interval: BillingInterval
+    code: str = strawberry.field(
+        description="A stable machine name for the plan, e.g. `plus-monthly`."
+    )
+    name: str = strawberry.field(description="The plan's name as shown to customers.")
+    tier: PlanTier = strawberry.field(description="The tier an account on this plan gets.")
+    price: Money = strawberry.field(
+        description="The price of one billing interval, before tax, in minor units."
+    )
+    interval: BillingInterval = strawberry.field(description="How often the plan bills.")
 
     @classmethod
     def from_model(cls, plan: PlanModel) -> Plan:
@@ -35,14 +39,35 @@ class Plan(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "What puts an account on a plan: the current billing period, the next bill and "
+        "whether paid features are on."
+    )
+)
 class Subscription(Node):
     model: strawberry.Private[SubscriptionModel]
-    status: SubscriptionStatus
-    current_period_start: datetime
-    current_period_end: datetime
-    next_billing_date: datetime | None
-    paid_features_enabled: bool
+    status: SubscriptionStatus = strawberry.field(
+        description="Where the subscription stands; PAST_DUE while a failed renewal is retried."
+    )
+    current_period_start: datetime = strawberry.field(
+        description="Start of the billing period now running (UTC, ISO 8601)."
+    )
+    current_period_end: datetime = strawberry.field(
+        description="End of the billing period now running (UTC, ISO 8601)."
+    )
+    next_billing_date: datetime | None = strawberry.field(
+        description=(
+            "When the next invoice is issued and charged to the default card; null once the "
+            "subscription is CANCELED or UNPAID (nothing more will be billed)."
+        )
+    )
+    paid_features_enabled: bool = strawberry.field(
+        description=(
+            "True while the plan's paid features are on (ACTIVE or TRIALING); false from the "
+            "first failed renewal until a payment succeeds."
+        )
+    )
 
     @classmethod
     def from_model(cls, sub: SubscriptionModel) -> Subscription:
@@ -61,11 +86,16 @@ class Subscription(Node):
         assert plan is not None
         return plan
 
-    @strawberry.field
+    @strawberry.field(description="The plan the account is subscribed to.")
     async def plan(self, info: Info) -> Plan:
         return Plan.from_model(await self._plan(info))
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "What the next invoice will charge, before tax, in minor units; null when "
+            "`nextBillingDate` is null."
+        )
+    )
     async def next_billing_amount(self, info: Info) -> Money | None:
         amount = subscriptions.next_billing_amount(self.model, await self._plan(info))
         return None if amount is None else Money.from_value(amount)

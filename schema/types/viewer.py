@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import viewer as viewer_resolvers
@@ -9,26 +11,63 @@ from schema.types.account import Account, AccountConnection
 from schema.types.enums import Role
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Whoever is calling, as identified by the API key or token: its role and the "
+        "accounts it may read."
+    )
+)
 class Viewer:
-    role: Role
+    role: Role = strawberry.field(
+        description="What the caller may do: change billing (ADMIN), read (VIEWER), and so on."
+    )
     account_ids: strawberry.Private[frozenset[int]]
 
-    @strawberry.field(description="The caller's account, when it sees exactly one.")
+    @strawberry.field(
+        description=(
+            "The caller's own account when the key is for exactly one account (a customer's "
+            "key); null for a key over several accounts, such as a partner key."
+        )
+    )
     async def account(self, info: strawberry.Info) -> Account | None:
         return await viewer_resolvers.viewer_account(info, self.account_ids)
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "Every account the caller may read, paged with cursors in a stable order. An "
+            "invalid `first` or `after` is a top-level error with code INVALID_INPUT."
+        )
+    )
     async def accounts(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="Page size, 0 to 100; 20 when left out."),
+        ] = 20,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The `endCursor` of the previous page; leave out for the first page."
+            ),
+        ] = None,
     ) -> AccountConnection:
         return await viewer_resolvers.viewer_accounts(
             info, self.account_ids, first=first, after=after
         )
 
 
-@strawberry.type(description="What the browser needs to tokenize a card with the provider's JS.")
+@strawberry.type(
+    description=(
+        "What a browser needs to collect a card with the payment provider's JavaScript, so "
+        "card numbers never reach this API."
+    )
+)
 class PaymentProviderConfig:
-    name: str
-    publishable_key: str
-    js_url: str
+    name: str = strawberry.field(description="The payment provider, e.g. `stripe`.")
+    publishable_key: str = strawberry.field(
+        description="The provider's publishable key (safe in a browser) to initialise its JS with."
+    )
+    js_url: str = strawberry.field(
+        description="Where to load the provider's JS from (Stripe.js, or the sandbox's stand-in)."
+    )
