@@ -148,6 +148,7 @@ def create_app(
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=security_middleware(settings))
     app.state.settings = settings
+    app.state.limiter = limiter  # the routes outside GraphQL throttle failed credentials too
     if services is not None:
         app.state.services = services
     clock = services.clock if services is not None else SystemClock()

@@ -18,6 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from gateway import metrics
+from gateway.ratelimit import throttle_failed_auth
 from gateway.settings import Settings
 from services.clock import Clock
 from services.documents.content import DocumentKind, Logo, Party, RenderJob, RenderOptions
@@ -94,7 +95,10 @@ async def _serve(request: Request, kind: DocumentKind) -> Response:
     try:
         remaining = links.verify(kind, invoice_id, request.query_params.get("sig"))
     except InvalidDocumentLink as exc:
-        return PlainTextResponse(exc.message, status_code=403)
+        # A bad link is a failed credential: throttled per address like a wrong API key.
+        return await throttle_failed_auth(request) or PlainTextResponse(
+            exc.message, status_code=403
+        )
     store: DocumentStore = request.app.state.document_store
     try:
         document = await store.get(invoice_id, kind)

@@ -10,9 +10,10 @@
   request error (parse, validation, variables) is 400 with graphql-response+json and
   200 with application/json, and has no `data` entry; a refusal by the query limits
   (schema/limits.py) is 400 for both; an executed operation is 200.
-- Before executing: the body size cap, a rate limit per client address and per
-  caller (429 with Retry-After; failed sign-ins count harder), authentication
-  (API key or OIDC token) and the request policy (limits, introspection and
+- Before executing: a rate limit per client address for anonymous requests,
+  authentication (API key or OIDC token; a wrong credential counts in its own bucket
+  per address, apart from valid callers), a rate limit per caller (429 with
+  Retry-After), the body size cap and the request policy (limits, introspection and
   suggestions on only outside production or for admin callers).
 - One access log line per request with the request id, caller and operation name,
   never the variables.
@@ -39,9 +40,9 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from gateway.ide import graphiql_page
+from gateway.ide import graphiql_html
 from gateway.logs import configure_structlog
-from gateway.ratelimit import RateLimiter
+from gateway.ratelimit import RateLimiter, authfail_bucket
 from gateway.security import SecurityConfig
 from models import ApiKeyRole
 from resolvers.context import Context
@@ -115,14 +116,18 @@ class GraphQLEndpoint:
 
     async def _handle(self, request: Request, request_id: str, state: dict[str, Any]) -> Response:
         if request.method == "GET" and self.graphiql and _wants_html(request):
-            return HTMLResponse(await graphiql_page(request))
+            return HTMLResponse(graphiql_html(request.url.path))
         media_type = _negotiate(request.headers.get("accept"))
         if media_type is None:
             raise HTTPRefusal(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.")
-        await self._limit(f"addr:{_address(request)}", self.security.rate_limit_per_address, 1)
-        calls, batched = await self._read_calls(request)
+        if not request.headers.get("authorization"):
+            # Anonymous traffic shares its address's budget. A credential is limited by what
+            # it turns out to be: its own budget when valid, `authfail:<ip>` when wrong
+            # (gateway/ratelimit.py), so one client's failures never block valid keys.
+            await self._limit(f"addr:{_address(request)}", self.security.rate_limit_per_address, 1)
         request.state.request_id = request_id
-        context = await self.get_context(request)
+        context = await self.get_context(request)  # a wrong credential may answer 429 here
+        calls, batched = await self._read_calls(request)
         if context.principal is not None:
             state["caller"] = context.principal.caller
             per_key = self.security.rate_limit_per_key
@@ -170,9 +175,9 @@ class GraphQLEndpoint:
         try:
             return await authenticator.authenticate(header), None
         except Unauthenticated as exc:
-            if header:  # a wrong credential, not a missing one: counts harder
-                cost = self.security.rate_limit_failed_auth_cost
-                await self._limit(f"addr:{address}", self.security.rate_limit_per_address, cost)
+            if header:  # a wrong credential, not a missing one: counted apart from valid ones
+                limit = self.security.rate_limit_failed_auth_per_address
+                await self._limit(authfail_bucket(address), limit, 1)
             return None, exc
 
     def request_policy(self, principal: Principal | None) -> RequestPolicy:

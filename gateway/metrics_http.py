@@ -20,6 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from gateway.metrics import metrics_endpoint
+from gateway.ratelimit import throttle_failed_auth
 from gateway.settings import Settings
 
 log = logging.getLogger("gateway.metrics")
@@ -43,6 +44,9 @@ def _bearer(token: str, endpoint: Endpoint) -> Endpoint:
     async def guarded(request: Request) -> Response:
         given = request.headers.get("authorization", "").encode()
         if not hmac.compare_digest(given, expected):
+            throttled = await throttle_failed_auth(request)  # a wrong token: per address
+            if throttled is not None:
+                return throttled
             return PlainTextResponse(
                 "metrics need the bearer token\n",
                 status_code=401,

@@ -1,9 +1,15 @@
 """Rate limits in fixed windows: in memory for one process, or shared through Redis.
 
-A bucket is a string (`addr:<ip>`, `key:<prefix>`, `oidc:<sub>`); each hit adds a cost
-(failed authentications cost more) and is refused once the window's total passes the
-limit, with the seconds left in the window as Retry-After. Redis errors let the
-request through (and are logged): an outage of the limiter must not stop billing.
+A bucket is a string; each hit adds a cost and is refused once the window's total
+passes the limit, with the seconds left in the window as Retry-After. Redis errors let
+the request through (and are logged): an outage of the limiter must not stop billing.
+
+The buckets, one rule for every route that checks a credential:
+- `key:<prefix>` / `oidc:<sub>`: an authenticated caller's traffic;
+- `addr:<ip>`: anonymous traffic (no credential at all) from one address;
+- `authfail:<ip>`: failed credentials from one address (a wrong API key or token, a
+  bad signed document link, a wrong metrics token). Only failures count here, so a
+  client guessing keys is refused (429) while valid keys behind the same NAT go on.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 
 log = logging.getLogger("gateway.ratelimit")
 
@@ -88,6 +97,35 @@ class RedisRateLimiter:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def authfail_bucket(address: str) -> str:
+    return f"authfail:{address}"
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def throttle_failed_auth(request: Request) -> Response | None:
+    """Count a failed credential against its address; the 429 to answer once over.
+
+    For the routes outside GraphQL (documents, metrics): they find the limiter and the
+    settings on `app.state` (none there: not limited)."""
+    limiter: RateLimiter | None = getattr(request.app.state, "limiter", None)
+    settings = getattr(request.app.state, "settings", None)
+    if limiter is None or settings is None:
+        return None
+    verdict = await limiter.hit(
+        authfail_bucket(client_address(request)), settings.rate_limit_failed_auth_per_address
+    )
+    if verdict.allowed:
+        return None
+    return PlainTextResponse(
+        "Too many failed attempts from this address: slow down.\n",
+        status_code=429,
+        headers={"Retry-After": str(verdict.retry_after)},
+    )
 
 
 def build_rate_limiter(redis_url: str | None, window_seconds: int) -> RateLimiter:

@@ -106,7 +106,7 @@ class SecurityConfig:
     max_batch_operations: int
     rate_limit_per_key: int
     rate_limit_per_address: int
-    rate_limit_failed_auth_cost: int
+    rate_limit_failed_auth_per_address: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SecurityConfig:
@@ -130,7 +130,7 @@ class SecurityConfig:
             max_batch_operations=settings.max_batch_operations,
             rate_limit_per_key=settings.rate_limit_per_key,
             rate_limit_per_address=settings.rate_limit_per_address,
-            rate_limit_failed_auth_cost=settings.rate_limit_failed_auth_cost,
+            rate_limit_failed_auth_per_address=settings.rate_limit_failed_auth_per_address,
         )
 
     def authenticator(self, clock: Clock) -> Authenticator:

@@ -104,7 +104,9 @@ class Settings(BaseSettings):
     rate_limit_per_key: int = 600
     rate_limit_per_address: int = 1_200
     rate_limit_window_seconds: int = 60
-    rate_limit_failed_auth_cost: int = 20
+    # Failed credentials (API key, token, signed link) per client address and window,
+    # counted apart from valid callers: over it that address gets 429, valid keys do not.
+    rate_limit_failed_auth_per_address: int = 60
     redis_url: str | None = None
     log_format: Literal["console", "json"] | None = None  # None: json in production
 

@@ -32,9 +32,6 @@
     history.replaceState(null, "", qs ? "?" + qs : window.location.pathname);
   }
 
-  // Demo mode only: ready-made tabs (query, variables, headers), opened on a first visit.
-  var defaultTabs = config.defaultTabs ? JSON.parse(config.defaultTabs) : undefined;
-
   var fetcher = GraphiQL.createFetcher({ url: config.endpoint });
   var plugins = [];
   if (typeof window.GraphiQLPluginExplorer !== "undefined") {
@@ -42,11 +39,9 @@
   }
 
   function BillingGraphiQL() {
-    // With tabs, only a shared link's values are pushed into the editors: the defaults
-    // would overwrite the first tab.
-    var q = React.useState(parameters.q || (defaultTabs ? undefined : config.defaultQuery));
+    var q = React.useState(parameters.q || config.defaultQuery);
     var v = React.useState(parameters.variables);
-    var h = React.useState(parameters.headers || (defaultTabs ? undefined : config.defaultHeaders));
+    var h = React.useState(parameters.headers || config.defaultHeaders);
 
     return React.createElement(GraphiQL, {
       fetcher: fetcher,
@@ -54,7 +49,6 @@
       defaultEditorToolsVisibility: true,
       defaultQuery: config.defaultQuery,
       defaultHeaders: config.defaultHeaders,
-      defaultTabs: defaultTabs,
       query: q[0],
       variables: v[0],
       headers: h[0],
