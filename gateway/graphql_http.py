@@ -40,7 +40,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from gateway.ide import graphiql_html
+from gateway.ide import graphiql_page
 from gateway.logs import configure_structlog
 from gateway.ratelimit import RateLimiter, authfail_bucket
 from gateway.security import SecurityConfig
@@ -116,7 +116,7 @@ class GraphQLEndpoint:
 
     async def _handle(self, request: Request, request_id: str, state: dict[str, Any]) -> Response:
         if request.method == "GET" and self.graphiql and _wants_html(request):
-            return HTMLResponse(graphiql_html(request.url.path))
+            return HTMLResponse(await graphiql_page(request))
         media_type = _negotiate(request.headers.get("accept"))
         if media_type is None:
             raise HTTPRefusal(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.")

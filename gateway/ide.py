@@ -16,6 +16,11 @@ Wiring (in the Starlette app)::
 
 The page itself holds no inline script: ``/static/graphiql/init.js`` boots the IDE
 from ``data-*`` attributes, so ``script-src 'self'`` is enough.
+
+In demo mode (``billing-gateway demo``, which puts its keys on ``app.state``) the page
+starts ready: the Headers tab holds the plus@demo.test admin key and three tabs hold the
+billing page query, paying its open invoice, and a partner's page of accounts (with the
+demo partner key). Nowhere else: not in development, never in production.
 """
 
 from __future__ import annotations
@@ -23,13 +28,26 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
+from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["ASSETS_PREFIX", "IDE_PACKAGE_DIR", "assets_installed", "graphiql_html", "ide_routes"]
+from models import Account, Invoice, InvoiceStatus
+from resolvers.ids import to_global_id
+
+__all__ = [
+    "ASSETS_PREFIX",
+    "IDE_PACKAGE_DIR",
+    "assets_installed",
+    "demo_tabs",
+    "graphiql_html",
+    "graphiql_page",
+    "ide_routes",
+]
 
 #: Where ``package.json`` / ``package-lock.json`` live; ``npm ci`` fills ``node_modules``.
 IDE_PACKAGE_DIR = Path(__file__).resolve().parent / "ide_assets"
@@ -109,11 +127,21 @@ def graphiql_html(
     assets_prefix: str = ASSETS_PREFIX,
     default_query: str = DEFAULT_QUERY,
     default_headers: dict[str, str] | None = None,
+    default_tabs: list[dict[str, str]] | None = None,
 ) -> str:
-    """The GraphiQL page for ``endpoint``, loading its JS/CSS from ``assets_prefix``."""
+    """The GraphiQL page for ``endpoint``, loading its JS/CSS from ``assets_prefix``.
+
+    ``default_tabs`` (GraphiQL's ``defaultTabs``: query, variables and headers as strings)
+    open on a first visit, when the browser has no tabs stored yet.
+    """
     headers_json = json.dumps(
         DEFAULT_HEADERS if default_headers is None else default_headers, indent=2
     )
+    tabs_attr = ""
+    if default_tabs:
+        tabs_attr = (
+            f'\n         data-default-tabs="{html.escape(json.dumps(default_tabs), quote=True)}"'
+        )
 
     def attr(value: str) -> str:
         return html.escape(value, quote=True)
@@ -139,7 +167,7 @@ def graphiql_html(
          data-endpoint="{attr(endpoint)}"
          data-assets="{a}"
          data-default-query="{attr(default_query)}"
-         data-default-headers="{attr(headers_json)}">Loading GraphiQL&hellip;</div>
+         data-default-headers="{attr(headers_json)}"{tabs_attr}>Loading GraphiQL&hellip;</div>
     <script src="{a}/react.production.min.js"></script>
     <script src="{a}/react-dom.production.min.js"></script>
     <script src="{a}/graphiql.min.js"></script>
@@ -148,6 +176,151 @@ def graphiql_html(
   </body>
 </html>
 """
+
+
+#: The demo account whose admin key the demo's GraphiQL starts with.
+DEMO_ACCOUNT = "plus@demo.test"
+
+DEMO_BILLING_PAGE = """\
+# The billing page of plus@demo.test in one request: its admin key is in the Headers
+# tab below. Run: Ctrl-Enter. The Docs pane (top left) describes every field.
+
+query BillingPage {
+  viewer {
+    role
+    account {
+      id name tier selfServiceEnabled
+      subscription {
+        status paidFeaturesEnabled nextBillingDate
+        nextBillingAmount { formatted }
+        plan { name interval price { amount currency formatted } }
+      }
+      paymentMethods { id brand last4 expMonth expYear isDefault status }
+      billingInfo { name email taxId address { line1 city postalCode country } }
+      outstandingBalance { amount currency formatted }
+      invoices(first: 5) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        nodes {
+          id number status periodStart
+          total { formatted }
+          amountDue { amount formatted }
+          pdfUrl receiptUrl
+        }
+      }
+    }
+  }
+}
+"""
+
+DEMO_PAY_INVOICE = """\
+# Pay plus@demo.test's open invoice with its default card (the variables below hold
+# the invoice's ID; OpenInvoices lists the payable ones). Run PayInvoice twice: the
+# second answer is an InvoiceNotPayableError. Add "idempotencyKey" to the input to
+# see a retry replay the first answer instead.
+
+mutation PayInvoice($input: PayInvoiceInput!) {
+  payInvoice(input: $input) {
+    __typename
+    ... on PayInvoiceSuccess {
+      invoice { number status amountDue { formatted } }
+      payment { status amount { formatted } nextAction { type clientSecret } }
+    }
+    ... on PaymentDeclinedError { declineCode payment { status failureMessage } }
+    ... on UserError { code message field }
+  }
+}
+
+query OpenInvoices {
+  viewer {
+    account { invoices(status: [OPEN]) { nodes { id number amountDue { formatted } } } }
+  }
+}
+"""
+
+DEMO_PARTNER_PAGE = """\
+# A partner's view: this tab's Headers hold the demo partner key, which reads all
+# four demo accounts. Page on with "after": the endCursor, while hasNextPage is true.
+
+query PartnerPage($first: Int = 2, $after: String) {
+  viewer {
+    role
+    accounts(first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      nodes {
+        id name tier
+        subscription { status paidFeaturesEnabled plan { name } }
+        outstandingBalance { formatted }
+        invoices(first: 3) { totalCount nodes { number status total { formatted } } }
+      }
+    }
+  }
+}
+"""
+
+
+def _bearer(key: str) -> str:
+    return json.dumps({"Authorization": f"Bearer {key}"}, indent=2)
+
+
+async def demo_tabs(settings: Any, credentials: Any) -> list[dict[str, str]] | None:
+    """GraphiQL's first tabs in demo mode, or None anywhere else.
+
+    Only when the app runs as the demo (``environment == "demo"``) *and* the demo server
+    put its own keys on ``app.state.demo_credentials``: a development or production app
+    never has them, so its page never carries a key.
+    """
+    if getattr(settings, "environment", None) != "demo" or not isinstance(credentials, dict):
+        return None
+    admin = credentials.get("accounts", {}).get(DEMO_ACCOUNT, {}).get("admin")
+    partner = credentials.get("partner")
+    if not isinstance(admin, str) or not isinstance(partner, str):
+        return None
+    return [
+        {"query": DEMO_BILLING_PAGE, "variables": "", "headers": _bearer(admin)},
+        {
+            "query": DEMO_PAY_INVOICE,
+            "variables": json.dumps({"input": {"invoiceId": await _open_invoice_id()}}, indent=2),
+            "headers": _bearer(admin),
+        },
+        {
+            "query": DEMO_PARTNER_PAGE,
+            "variables": json.dumps({"first": 2, "after": None}, indent=2),
+            "headers": _bearer(partner),
+        },
+    ]
+
+
+async def _open_invoice_id() -> str:
+    """The demo account's newest open invoice, for the pay tab's variables."""
+    account = await Account.get_or_none(email=DEMO_ACCOUNT)
+    invoice = None
+    if account is not None:
+        invoice = (
+            await Invoice.filter(account_id=account.id, status=InvoiceStatus.OPEN)
+            .order_by("-period_start", "-id")
+            .first()
+        )
+    if invoice is None:
+        return "run OpenInvoices and paste an id here"
+    return to_global_id("Invoice", invoice.id)
+
+
+async def graphiql_page(request: Request) -> str:
+    """The page for a browser's GET /graphql: ready-made tabs in demo mode only."""
+    state = request.app.state
+    tabs = await demo_tabs(
+        getattr(state, "settings", None), getattr(state, "demo_credentials", None)
+    )
+    if tabs is None:
+        return graphiql_html(request.url.path)
+    return graphiql_html(
+        request.url.path,
+        default_query=tabs[0]["query"],
+        default_headers=json.loads(tabs[0]["headers"]),
+        default_tabs=tabs,
+    )
 
 
 class _GraphiQLAssets:

@@ -32,6 +32,9 @@
     history.replaceState(null, "", qs ? "?" + qs : window.location.pathname);
   }
 
+  // Demo mode only: ready-made tabs (query, variables, headers), opened on a first visit.
+  var defaultTabs = config.defaultTabs ? JSON.parse(config.defaultTabs) : undefined;
+
   var fetcher = GraphiQL.createFetcher({ url: config.endpoint });
   var plugins = [];
   if (typeof window.GraphiQLPluginExplorer !== "undefined") {
@@ -39,9 +42,11 @@
   }
 
   function BillingGraphiQL() {
-    var q = React.useState(parameters.q || config.defaultQuery);
+    // With tabs, only a shared link's values are pushed into the editors: the defaults
+    // would overwrite the first tab.
+    var q = React.useState(parameters.q || (defaultTabs ? undefined : config.defaultQuery));
     var v = React.useState(parameters.variables);
-    var h = React.useState(parameters.headers || config.defaultHeaders);
+    var h = React.useState(parameters.headers || (defaultTabs ? undefined : config.defaultHeaders));
 
     return React.createElement(GraphiQL, {
       fetcher: fetcher,
@@ -49,6 +54,7 @@
       defaultEditorToolsVisibility: true,
       defaultQuery: config.defaultQuery,
       defaultHeaders: config.defaultHeaders,
+      defaultTabs: defaultTabs,
       query: q[0],
       variables: v[0],
       headers: h[0],
