@@ -87,7 +87,9 @@ async def start_portal(
     """Start the real app on a free loopback port; `await start_portal(environment=...)`."""
     servers: list[tuple[_InLoopServer, asyncio.Task[None]]] = []
 
-    async def start(*, environment: str = "development", demo_credentials: Any = None) -> Portal:
+    async def start(
+        *, environment: str = "development", demo_credentials: Any = None, **overrides: Any
+    ) -> Portal:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -99,6 +101,7 @@ async def start_portal(
             stripe_js_url=sandbox.js_url,
             stripe_publishable_key=sandbox.publishable_key,
             stripe_api_base=sandbox.api_base,
+            **overrides,
         )
         app = create_app(settings, services=services, manage_db=False, renderer=render_pool)
         if demo_credentials is not None:
