@@ -19,6 +19,14 @@ from models.enums import (
     PlanTier,
     SubscriptionStatus,
 )
+from models.events import (
+    BillingEvent,
+    BillingEventType,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookDispatchCursor,
+    WebhookEndpoint,
+)
 from models.invoices import Invoice, InvoiceLine, InvoiceSequence, Payment
 from models.notifications import OutboxMessage, WebhookEvent
 from models.payment_methods import PaymentMethod
@@ -41,6 +49,7 @@ MODEL_MODULES = [
     "models.documents",
     "models.notifications",
     "models.usage",
+    "models.events",
     "models.plan_changes",
 ]
 
@@ -49,6 +58,8 @@ __all__ = [
     "Account",
     "ApiKey",
     "ApiKeyRole",
+    "BillingEvent",
+    "BillingEventType",
     "BillingInterval",
     "CancellationReason",
     "CardFunding",
@@ -77,5 +88,9 @@ __all__ = [
     "UsageEvent",
     "UsageNotificationSetting",
     "UsagePeriodTotal",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookDispatchCursor",
+    "WebhookEndpoint",
     "WebhookEvent",
 ]

@@ -28,7 +28,9 @@ async def update_billing_info(
                 changes[name] = value
         if input.address is not strawberry.UNSET:
             changes["address"] = input.address.to_value() if input.address else None
-        account = await billing_info.update_billing_info(principal, account_id, **changes)
+        account = await billing_info.update_billing_info(
+            principal, account_id, now=info.context.services.clock.now(), **changes
+        )
         return payloads.UpdateBillingInfoSuccess(account=Account.from_model(account))
 
     return await guarded(info, call)

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from stdnum import get_cc_module
 from stdnum.eu.vat import MEMBER_STATES
 from stdnum.exceptions import ValidationError
+from tortoise.transactions import in_transaction
 
 from models import Account
+from models.events import BillingEventType as EV
 from services.access import writable_account
 from services.addresses import Address
 from services.auth import Principal
 from services.errors import InvalidInput
+from services.events import log as events
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _GENERIC_TAX_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{1,38}[A-Za-z0-9]$")
@@ -90,6 +94,7 @@ async def update_billing_info(
     email: str | None = _UNSET,
     address: Address | None = _UNSET,
     tax_id: str | None = _UNSET,
+    now: datetime | None = None,
 ) -> Account:
     """Change only the parts given; None clears a part."""
     account = await writable_account(principal, account_id)
@@ -111,6 +116,10 @@ async def update_billing_info(
         country = changes.get("address_country", account.address_country)
         changes["tax_id"] = clean_tax_id(tax_id, country) if tax_id and tax_id.strip() else None
     if changes:
-        await Account.filter(id=account.id).update(**changes)
+        async with in_transaction():
+            await Account.filter(id=account.id).update(**changes)
+            await events.append(
+                EV.BILLING_INFO_UPDATED, account_id=account.id, now=now or datetime.now(UTC)
+            )
         await account.refresh_from_db()
     return account

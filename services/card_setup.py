@@ -17,6 +17,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from models import Account, CardFunding, PaymentMethod, PaymentMethodStatus
+from models.events import BillingEventType as EV
 from services.access import check_billing_change, scoped_payment_method, writable_account
 from services.addresses import Address
 from services.auth import Principal
@@ -29,6 +30,7 @@ from services.errors import (
     PaymentMethodNotUsable,
     ProviderUnavailable,
 )
+from services.events import log as events
 from services.payment_methods import detach_quietly, is_expired, lock_account, set_default
 from services.provider.base import (
     CardDetails,
@@ -207,8 +209,11 @@ async def _store_card(
             created_at=now,
             **(address.columns() if address else {}),  # type: ignore[arg-type]
         )
+        await events.append(
+            EV.PAYMENT_METHOD_ADDED, account_id=account.id, payment_method_id=pm.id, now=now
+        )
         if status is PaymentMethodStatus.ACTIVE and (make_default or not has_default):
-            await set_default(account.id, pm.id)
+            await set_default(account.id, pm.id, now)
         await pm.refresh_from_db()
     return pm
 
@@ -279,15 +284,27 @@ async def settle_card_setup(pm_id: int, *, succeeded: bool, now: datetime) -> Pa
             await PaymentMethod.filter(id=pm_id).update(
                 status=PaymentMethodStatus.DELETED, deleted_at=now, is_default=False
             )
+            await events.append(
+                EV.PAYMENT_METHOD_REMOVED,
+                account_id=current.account_id,
+                payment_method_id=pm_id,
+                now=now,
+            )
         else:
             await PaymentMethod.filter(id=pm_id).update(
                 status=PaymentMethodStatus.ACTIVE, setup_client_secret=None
+            )
+            await events.append(
+                EV.PAYMENT_METHOD_UPDATED,
+                account_id=current.account_id,
+                payment_method_id=pm_id,
+                now=now,
             )
             has_default = await PaymentMethod.filter(
                 account_id=current.account_id, is_default=True
             ).exists()
             if current.make_default_on_confirm or not has_default:
-                await set_default(current.account_id, pm_id)
+                await set_default(current.account_id, pm_id, now)
         await current.refresh_from_db()
     return current
 

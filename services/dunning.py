@@ -20,7 +20,9 @@ from models import (
     Subscription,
     SubscriptionStatus,
 )
+from models.events import BillingEventType as EV
 from services import notifications
+from services.events import log as events
 from services.money import Money
 from services.policy import BillingPolicy
 from services.renewals import add_interval
@@ -68,7 +70,7 @@ async def collection_failed(
         "portal_url": policy.portal_url,
     }
     if next_attempt is None and sub is not None:
-        await (
+        ended = await (
             Subscription.filter(id=sub.id)
             .exclude(status=SubscriptionStatus.CANCELED)
             .update(
@@ -77,6 +79,8 @@ async def collection_failed(
                 canceled_at=now if policy.final_status is SubscriptionStatus.CANCELED else None,
             )
         )
+        if ended:
+            await _subscription_updated(sub, now)
         # The subscription has ended: its other open invoices stay payable from the
         # portal but are no longer charged automatically (no more retry emails).
         await Invoice.filter(subscription_id=sub.id, status="OPEN").update(next_attempt_at=None)
@@ -88,10 +92,10 @@ async def collection_failed(
             now=now,
         )
         return
-    if sub is not None:
-        await Subscription.filter(id=sub.id, status__in=list(_FEATURES_ON)).update(
-            status=SubscriptionStatus.PAST_DUE, past_due_since=now
-        )
+    if sub is not None and await Subscription.filter(
+        id=sub.id, status__in=list(_FEATURES_ON)
+    ).update(status=SubscriptionStatus.PAST_DUE, past_due_since=now):
+        await _subscription_updated(sub, now)
     if requires_action:
         await notifications.enqueue(
             template="authentication_required",
@@ -114,6 +118,12 @@ async def collection_failed(
             else None,
         },
         now=now,
+    )
+
+
+async def _subscription_updated(sub: Subscription, now: datetime) -> None:
+    await events.append(
+        EV.SUBSCRIPTION_UPDATED, account_id=sub.account_id, subscription_id=sub.id, now=now
     )
 
 
@@ -150,6 +160,13 @@ async def payment_succeeded(
         ).exists()
         if not still_delinquent:
             restored = await _restore(invoice.subscription_id, now)
+            if restored:
+                await events.append(
+                    EV.SUBSCRIPTION_UPDATED,
+                    account_id=invoice.account_id,
+                    subscription_id=invoice.subscription_id,
+                    now=now,
+                )
     account = await Account.get(id=invoice.account_id)
     await notifications.enqueue(
         template="payment_succeeded",

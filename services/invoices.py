@@ -19,8 +19,10 @@ from models import (
     Plan,
     Subscription,
 )
+from models.events import BillingEventType as EV
 from services.billing_info import billing_snapshot
 from services.errors import InvalidInput
+from services.events import log as events
 from services.money import Money
 
 MAX_PAGE = 100
@@ -122,6 +124,9 @@ async def issue_invoice(invoice: Invoice, now: datetime, *, due_in: timedelta) -
         draft.issued_at = now
         draft.due_at = now + due_in
         await draft.save()
+        await events.append(
+            EV.INVOICE_CREATED, account_id=draft.account_id, invoice_id=draft.id, now=now
+        )
         return draft
 
 

@@ -9,7 +9,7 @@ No provider call happens while that lock is held.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
@@ -21,10 +21,12 @@ from models import (
     Subscription,
     SubscriptionStatus,
 )
+from models.events import BillingEventType as EV
 from services.access import check_billing_change, scoped_payment_method
 from services.auth import Principal
 from services.context import ServiceContext
 from services.errors import DefaultPaymentMethodRequired, NotFound, PaymentMethodNotUsable
+from services.events import log as events
 from services.provider.base import ProviderError, ProviderUnavailableError
 
 log = logging.getLogger(__name__)
@@ -71,14 +73,26 @@ async def lock_account(account_id: int) -> Account:
     return await Account.select_for_update().get(id=account_id)
 
 
-async def set_default(account_id: int, pm_id: int) -> None:
-    """Inside the account lock: make `pm_id` the one default (clear first: the index guards)."""
+async def set_default(account_id: int, pm_id: int, now: datetime | None = None) -> None:
+    """Inside the account lock: make `pm_id` the one default (clear first: the index guards).
+    A change of default is announced once; re-making the default changes nothing."""
     await (
         PaymentMethod.filter(account_id=account_id, is_default=True)
         .exclude(id=pm_id)
         .update(is_default=False)
     )
-    await PaymentMethod.filter(id=pm_id).update(is_default=True, make_default_on_confirm=False)
+    became = await PaymentMethod.filter(id=pm_id, is_default=False).update(
+        is_default=True, make_default_on_confirm=False
+    )
+    if not became:
+        await PaymentMethod.filter(id=pm_id).update(make_default_on_confirm=False)
+        return
+    await events.append(
+        EV.DEFAULT_PAYMENT_METHOD_CHANGED,
+        account_id=account_id,
+        payment_method_id=pm_id,
+        now=now or datetime.now(UTC),
+    )
 
 
 async def has_billing_plan(account_id: int) -> bool:
@@ -103,7 +117,7 @@ async def make_default(ctx: ServiceContext, principal: Principal, pm_id: int) ->
             raise NotFound(field="paymentMethodId")
         if not is_usable(current, now):  # changed since the first read
             raise not_usable(current, now, field="paymentMethodId")
-        await set_default(account.id, pm.id)
+        await set_default(account.id, pm.id, now)
     return account
 
 
@@ -126,7 +140,7 @@ async def usable_default(account_id: int, now: datetime) -> PaymentMethod | None
         others = await usable_cards(account_id, now)
         if not others:
             return current
-        await set_default(account_id, others[0].id)
+        await set_default(account_id, others[0].id, now)
     return await PaymentMethod.get(id=others[0].id)
 
 
@@ -181,10 +195,13 @@ async def remove_card(pm: PaymentMethod, now: datetime) -> None:
     await PaymentMethod.filter(id=pm.id).update(
         status=PaymentMethodStatus.DELETED, is_default=False, deleted_at=now
     )
+    await events.append(
+        EV.PAYMENT_METHOD_REMOVED, account_id=pm.account_id, payment_method_id=pm.id, now=now
+    )
     if pm.is_default:
         others = await usable_cards(pm.account_id, now, excluding=pm.id)
         if others:
-            await set_default(pm.account_id, others[0].id)
+            await set_default(pm.account_id, others[0].id, now)
 
 
 async def detach_quietly(ctx: ServiceContext, provider_pm_id: str) -> None:

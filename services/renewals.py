@@ -19,7 +19,9 @@ from models import (
     Subscription,
     SubscriptionStatus,
 )
+from models.events import BillingEventType as EV
 from services.context import ServiceContext
+from services.events import log as events
 from services.invoices import issue_plan_invoice
 
 RENEWABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
@@ -82,7 +84,12 @@ async def _renew_one(ctx: ServiceContext, now: datetime) -> int | None:
         changed = await Subscription.filter(id=sub.id, current_period_end=start).update(
             current_period_start=start, current_period_end=end, billing_anchor_day=anchor
         )
-        if not changed or plan.price_amount == 0:
+        if not changed:
+            return 0
+        await events.append(
+            EV.SUBSCRIPTION_UPDATED, account_id=sub.account_id, subscription_id=sub.id, now=now
+        )
+        if plan.price_amount == 0:
             return 0
         issued = await issue_plan_invoice(
             sub,

@@ -15,8 +15,10 @@ from tortoise.transactions import in_transaction
 
 from models import Invoice, InvoiceStatus, Payment, PaymentStatus
 from models.enums import UNSETTLED_PAYMENT_STATUSES
+from models.events import BillingEventType as EV
 from services import dunning
 from services.declines import decline_message
+from services.events import log as events
 from services.policy import BillingPolicy
 from services.provider.base import ChargeResult
 
@@ -70,6 +72,8 @@ async def _record_requires_action(
             },
             updated_at=now,
         )
+        if changed:
+            await _announce(EV.PAYMENT_REQUIRES_ACTION, payment, now)
         if changed and payment.off_session:
             invoice = await Invoice.select_for_update().get(id=payment.invoice_id)
             await dunning.collection_failed(payment, invoice, now, policy, requires_action=True)
@@ -98,6 +102,7 @@ async def record_failure(
         )
         if not changed:
             return
+        await _announce(EV.PAYMENT_FAILED, payment, now)
         await Invoice.filter(id=payment.invoice_id, active_payment_id=payment.id).update(
             active_payment_id=None
         )
@@ -126,6 +131,7 @@ async def _record_success(
         )
         if not changed:
             return
+        await _announce(EV.PAYMENT_SUCCEEDED, payment, now)
         invoice = await Invoice.select_for_update().get(id=payment.invoice_id)
         invoice.amount_paid += payment.amount
         if invoice.active_payment_id == payment.id:
@@ -135,4 +141,17 @@ async def _record_success(
             invoice.paid_at = now
         await invoice.save(update_fields=["amount_paid", "active_payment_id", "status", "paid_at"])
         if invoice.status is InvoiceStatus.PAID:
+            await events.append(
+                EV.INVOICE_PAID, account_id=invoice.account_id, invoice_id=invoice.id, now=now
+            )
             await dunning.payment_succeeded(payment, invoice, now, policy)
+
+
+async def _announce(type: EV, payment: Payment, now: datetime) -> None:
+    await events.append(
+        type,
+        account_id=payment.account_id,
+        payment_id=payment.id,
+        invoice_id=payment.invoice_id,
+        now=now,
+    )

@@ -27,8 +27,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Account, Payment, PaymentMethod, PaymentMethodStatus, WebhookEvent
+from models.events import BillingEventType as EV
 from services.card_setup import settle_card_setup
 from services.context import ServiceContext
+from services.events import log as events
 from services.payment_methods import lock_account, remove_card
 from services.provider.base import ChargeRecord, ChargeResult, ProviderError
 from services.settlement import apply_charge_result
@@ -136,6 +138,14 @@ async def _refund_event(ctx: ServiceContext, event_id: str, obj: dict[str, Any])
         changed = await Payment.filter(id=payment.id, amount_refunded__lt=refunded).update(
             amount_refunded=refunded, updated_at=ctx.clock.now()
         )
+        if changed:
+            await events.append(
+                EV.PAYMENT_REFUNDED,
+                account_id=payment.account_id,
+                payment_id=payment.id,
+                invoice_id=payment.invoice_id,
+                now=ctx.clock.now(),
+            )
         return changed > 0
 
     return apply

@@ -31,6 +31,10 @@ from tests.invariants import ledger_violations
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 _TABLES = [
+    "webhook_delivery",
+    "webhook_endpoint",
+    "webhook_dispatch_cursor",
+    "billing_event",
     "plan_change_quote",
     "notification",
     "usage_event",
