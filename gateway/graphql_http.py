@@ -9,14 +9,20 @@
 - Status codes: malformed requests (JSON, parameters, body size) are 400/413; a
   request error (parse, validation, variables) is 400 with graphql-response+json and
   200 with application/json, and has no `data` entry; a refusal by the query limits
-  (schema/limits.py) is 400 for both; an executed operation is 200.
+  (schema/limits.py) and an operationName that picks no operation (missing with
+  several operations in the document, or naming none of them) are 400 for both; an
+  executed operation is 200. Request errors name what is wrong, never the value sent
+  (schema/request_errors.py).
 - Before executing: a rate limit per client address for anonymous requests,
   authentication (API key or OIDC token; a wrong credential counts in its own bucket
   per address, apart from valid callers), a rate limit per caller (429 with
   Retry-After), the body size cap and the request policy (limits, introspection and
   suggestions on only outside production or for admin callers).
+- A batch is refused as a whole (400, QUERY_TOO_COSTLY) when its operations together
+  cost more than the budget, before any of them runs.
 - One access log line per request with the request id, caller and operation name,
-  never the variables.
+  never the variables; an unexpected failure of the endpoint itself is logged with the
+  request id and a traceback without exception messages, and answered 500.
 """
 
 from __future__ import annotations
@@ -41,12 +47,14 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from gateway.ide import graphiql_page
-from gateway.logs import configure_structlog
+from gateway.logs import configure_structlog, strip_access_query_strings
 from gateway.ratelimit import RateLimiter, authfail_bucket
 from gateway.security import SecurityConfig
 from models import ApiKeyRole
 from resolvers.context import Context
-from schema.limits import LIMIT_CODES, RequestPolicy
+from schema.extensions import redacted_traceback, safe_operation_name
+from schema.limits import LIMIT_CODES, RequestPolicy, batch_cost, operation_choice_error
+from schema.request_errors import OPERATION_RESOLUTION_FAILURE
 from services.auth import Principal
 from services.errors import Unauthenticated
 
@@ -56,6 +64,11 @@ access_log = structlog.get_logger("gateway.access")
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+#: Refusals answered 400 whatever the media type (the request asked for something that
+#: is not run at all, rather than a document that failed validation).
+_ALWAYS_400 = LIMIT_CODES | {OPERATION_RESOLUTION_FAILURE}
 
 
 class HTTPRefusal(Exception):
@@ -90,6 +103,7 @@ class GraphQLEndpoint:
         self.limiter = limiter
         self.graphiql = graphiql
         configure_structlog()
+        strip_access_query_strings()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -101,13 +115,23 @@ class GraphQLEndpoint:
             response = await self._handle(request, request_id, state)
         except HTTPRefusal as refusal:
             response = _error_response(refusal.status, refusal.message, refusal.headers)
+        except Exception as exc:  # logged without its message, answered 500
+            log.error(
+                "unexpected error in the GraphQL endpoint",
+                extra={
+                    "request_id": request_id,
+                    "error_class": type(exc).__name__,
+                    "traceback": redacted_traceback(exc),
+                },
+            )
+            response = _error_response(500, "Unexpected error.", {}, request_id)
         response.headers["X-Request-Id"] = request_id
         access_log.info(
             "graphql request",
             method=request.method,
             status=response.status_code,
             caller=state["caller"],
-            operation=state["operation"],
+            operation=safe_operation_name(state["operation"]),
             client=_address(request),
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
         )
@@ -137,6 +161,14 @@ class GraphQLEndpoint:
             if request.method == "GET"
             else (OperationType.QUERY, OperationType.MUTATION)
         )
+        if batched:
+            too_costly = batch_cost(
+                self.schema._schema,  # type: ignore[attr-defined]
+                [(c.query, c.operation_name, c.variables) for c in calls],
+                context.request_policy,
+            )
+            if too_costly is not None:
+                return _json_response(400, {"errors": [too_costly.formatted]}, media_type)
         results = []
         for call in calls:
             state["operation"] = call.operation_name
@@ -220,6 +252,9 @@ class GraphQLEndpoint:
         allowed: tuple[OperationType, ...],
         media_type: str,
     ) -> tuple[int, dict[str, Any]]:
+        choice = operation_choice_error(call.query, call.operation_name, context.request_policy)
+        if choice is not None:
+            return _request_error([choice], media_type, context.request_id)
         try:
             result = await self.schema.execute(
                 call.query,
@@ -231,12 +266,16 @@ class GraphQLEndpoint:
             )
         except InvalidOperationTypeError:
             raise HTTPRefusal(405, "Mutations only over POST.", {"Allow": "POST"}) from None
-        except CannotGetOperationTypeError as exc:
-            return _request_error([GraphQLError(exc.as_http_error_reason())], media_type)
+        except CannotGetOperationTypeError:
+            error = GraphQLError(
+                "No operation in the document has the name given in operationName.",
+                extensions={"code": OPERATION_RESOLUTION_FAILURE},
+            )
+            return _request_error([error], media_type, context.request_id)
         except MissingQueryError:
             raise HTTPRefusal(400, "The request has no query.") from None
         if _is_request_error(result):
-            return _request_error(result.errors or [], media_type)
+            return _request_error(result.errors or [], media_type, context.request_id)
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [e.formatted for e in result.errors]
@@ -253,10 +292,21 @@ def _is_request_error(result: ExecutionResult) -> bool:
     return result.data is None and bool(errors) and all(e.path is None for e in errors)
 
 
-def _request_error(errors: list[GraphQLError], media_type: str) -> tuple[int, dict[str, Any]]:
-    limit = any((e.extensions or {}).get("code") in LIMIT_CODES for e in errors)
-    status = 400 if limit or media_type == GRAPHQL_RESPONSE else 200
+def _request_error(
+    errors: list[GraphQLError], media_type: str, request_id: str
+) -> tuple[int, dict[str, Any]]:
+    if any(_crashed(e) for e in errors):  # an extension failed: logged, never shown
+        masked = {"code": "INTERNAL", "requestId": request_id}
+        return 500, {"errors": [{"message": "Unexpected error.", "extensions": masked}]}
+    always = any((e.extensions or {}).get("code") in _ALWAYS_400 for e in errors)
+    status = 400 if always or media_type == GRAPHQL_RESPONSE else 200
     return status, {"errors": [e.formatted for e in errors]}
+
+
+def _crashed(error: GraphQLError) -> bool:
+    """Not a request error: an exception (not a GraphQLError) raised before execution."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
 
 
 def _call_from_params(params: Any) -> _Call:
@@ -353,9 +403,14 @@ def _json_response(status: int, body: Any, media_type: str) -> Response:
     )
 
 
-def _error_response(status: int, message: str, headers: dict[str, str]) -> Response:
+def _error_response(
+    status: int, message: str, headers: dict[str, str], request_id: str | None = None
+) -> Response:
+    extensions = {"code": _CODES[status]}
+    if request_id is not None:
+        extensions["requestId"] = request_id
     return Response(
-        orjson.dumps({"errors": [{"message": message, "extensions": {"code": _CODES[status]}}]}),
+        orjson.dumps({"errors": [{"message": message, "extensions": extensions}]}),
         status_code=status,
         media_type=f"{JSON}; charset=utf-8",
         headers=headers,
@@ -363,6 +418,7 @@ def _error_response(status: int, message: str, headers: dict[str, str]) -> Respo
 
 
 _CODES = {
+    500: "INTERNAL",
     400: "BAD_REQUEST",
     405: "METHOD_NOT_ALLOWED",
     406: "NOT_ACCEPTABLE",

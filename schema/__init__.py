@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
-from strawberry.extensions import ParserCache
+from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 
-from schema.extensions import MaskUnexpectedErrors
+from schema.extensions import MaskUnexpectedErrors, log_errors
 from schema.limits import RequestLimits
 from schema.mutation import Mutation
 from schema.observability import OperationMetrics
@@ -16,13 +18,21 @@ from schema.types.invoice import Invoice, Payment
 from schema.types.payment_method import PaymentMethod
 from schema.types.plan import Plan, Subscription
 
-schema = strawberry.Schema(
+
+class BillingSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """In place of strawberry's error log (the message and traceback at error level,
+        values included): schema/extensions.py's, which never logs a value."""
+        log_errors(errors, execution_context)
+
+
+schema = BillingSchema(
     query=Query,
     mutation=Mutation,
     types=[Account, Invoice, Payment, PaymentMethod, Plan, Subscription],
-    # RequestLimits validates (with its own cache) in place of ValidationCache; it sets the
-    # parser's token cap, so it comes before ParserCache.
-    extensions=[MaskUnexpectedErrors, RequestLimits, ParserCache, OperationMetrics],
+    # RequestLimits parses and validates (with its own caches) in place of ParserCache and
+    # ValidationCache.
+    extensions=[MaskUnexpectedErrors, RequestLimits, OperationMetrics],
     config=StrawberryConfig(auto_camel_case=True),
 )
 

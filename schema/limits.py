@@ -3,52 +3,60 @@
 `RequestLimits` (a schema extension) reads the per-request `RequestPolicy` from the
 context (the gateway builds it from settings and the caller) and:
 
-- caps the tokens the parser reads (graphql-core stops parsing past the cap);
+- parses with a cap on tokens (graphql-core stops parsing past the cap), through a
+  cache the HTTP layer shares (it reads the operations of a document before running
+  one of them);
 - validates with graphql-core's rules plus depth, alias and introspection rules,
   hiding "Did you mean ...?" suggestions where the policy says so; results are
   cached per (document, rule set), as strawberry's ValidationCache would;
+- coerces the variables as execution will (defaults applied: a default counts like a
+  value sent), refusing bad ones as BAD_USER_INPUT (schema/request_errors.py);
 - computes a cost from list sizes: every object or list field costs the number of
   times it may be resolved, i.e. the product of the page sizes (`first`, or its
   default) and, for plain lists, `list_size`, down the tree. `first` above the page
   size limit is refused here too.
 
+Introspection is bounded like the rest: `__schema` and `__type` cost as any field,
+aliases count, and their depth has its own limit (`max_introspection_depth`: the
+standard introspection query GraphiQL sends is 15 levels deep and costs about 17,000).
+A batch is checked operation by operation, and its total cost against the same budget
+(`batch_cost`, called by the HTTP layer before any operation runs).
+
 Every refusal carries `extensions.code` (one of LIMIT_CODES): the HTTP layer answers
-those with 400 whatever media type the client accepts. Introspection fields
-(`__schema`, `__type`, ...) are exempt from depth and cost; introspection itself is
-on or off per policy.
+those with 400 whatever media type the client accepts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
-    InlineFragmentNode,
-    IntValueNode,
     OperationDefinitionNode,
-    SelectionSetNode,
     ValidationContext,
     ValidationRule,
-    VariableNode,
-    get_named_type,
-    get_nullable_type,
-    is_composite_type,
-    is_list_type,
+    parse,
+    specified_rules,
     validate,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from schema._query_shape import Shape, limit_error, operation_cost
+from schema.request_errors import (
+    coerce_variables,
+    select_operation,
+    tag_syntax_error,
+    validation_error,
+)
 
 LIMIT_CODES = frozenset(
     {
@@ -64,6 +72,7 @@ LIMIT_CODES = frozenset(
 @dataclass(frozen=True)
 class Limits:
     max_depth: int = 12
+    max_introspection_depth: int = 16
     max_aliases: int = 30
     max_tokens: int = 2_000
     max_page_size: int = 100
@@ -78,85 +87,45 @@ class RequestPolicy:
     suggestions: bool = True
 
 
-def _error(message: str, code: str, node: Any = None) -> GraphQLError:
-    return GraphQLError(message, node, extensions={"code": code})
+@lru_cache(maxsize=128)
+def parse_document(query: str, max_tokens: int) -> DocumentNode:
+    """graphql-core's parse with the token cap, cached (a failed parse is not)."""
+    return parse(query, max_tokens=max_tokens)
 
 
-class _Shape:
-    """Depth, aliases and cost of a document, each fragment computed once (memoised), so a
-    fragment spread many times over cannot make the analysis itself exponential. A
-    fragment cycle reads as too deep (graphql-core's NoFragmentCycles rule names it)."""
-
-    def __init__(self, document: DocumentNode) -> None:
-        self.fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        self._depths: dict[tuple[str, int], int] = {}
-        self._aliases: dict[str, int] = {}
-
-    def depth(self, selection_set: SelectionSetNode | None, budget: int) -> int:
-        """The depth, counted no further than budget + 1."""
-        deepest = 0
-        for item in selection_set.selections if selection_set else ():
-            if isinstance(item, FieldNode):
-                if item.name.value.startswith("__"):
-                    continue
-                nested = item.selection_set is not None and budget > 0
-                depth = 1 + (self.depth(item.selection_set, budget - 1) if nested else 0)
-            elif isinstance(item, InlineFragmentNode):
-                depth = self.depth(item.selection_set, budget)
-            else:
-                assert isinstance(item, FragmentSpreadNode)
-                depth = self._fragment_depth(item.name.value, budget)
-            deepest = max(deepest, depth)
-            if deepest > budget:
-                break
-        return deepest
-
-    def _fragment_depth(self, name: str, budget: int) -> int:
-        key = (name, budget)
-        if key not in self._depths:
-            self._depths[key] = budget + 1  # seen again while computing: a cycle
-            fragment = self.fragments.get(name)
-            nested = None if fragment is None else fragment.selection_set
-            self._depths[key] = self.depth(nested, budget)
-        return self._depths[key]
-
-    def aliases(self, selection_set: SelectionSetNode | None) -> int:
-        """Aliased fields, each fragment spread counting again."""
-        count = 0
-        for item in selection_set.selections if selection_set else ():
-            if isinstance(item, FieldNode):
-                count += (item.alias is not None) + self.aliases(item.selection_set)
-            elif isinstance(item, InlineFragmentNode):
-                count += self.aliases(item.selection_set)
-            else:
-                assert isinstance(item, FragmentSpreadNode)
-                name = item.name.value
-                if name not in self._aliases:
-                    self._aliases[name] = 0
-                    fragment = self.fragments.get(name)
-                    if fragment is not None:
-                        self._aliases[name] = self.aliases(fragment.selection_set)
-                count += self._aliases[name]
-        return count
+def operations(document: DocumentNode) -> list[OperationDefinitionNode]:
+    return [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
 
 
 @cache
-def _structure_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationRule], ...]:
-    """Depth and alias rules, one class per limit pair (so validation results cache)."""
+def _structure_rules(
+    max_depth: int, max_introspection_depth: int, max_aliases: int
+) -> tuple[type[ValidationRule], ...]:
+    """Depth and alias rules, one class per set of limits (so validation results cache)."""
 
     class OperationShapeRule(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             context: ValidationContext = self.context
-            shape = _Shape(context.document)
+            shape = Shape(context.document)
             if shape.depth(node.selection_set, max_depth) > max_depth:
                 context.report_error(
-                    _error(f"Query is nested deeper than {max_depth} levels.", "QUERY_TOO_DEEP")
+                    limit_error(
+                        f"Query is nested deeper than {max_depth} levels.", "QUERY_TOO_DEEP"
+                    )
+                )
+            elif (
+                shape.introspection_depth(node.selection_set, max_introspection_depth)
+                > max_introspection_depth
+            ):
+                context.report_error(
+                    limit_error(
+                        f"Introspection is nested deeper than {max_introspection_depth} levels.",
+                        "QUERY_TOO_DEEP",
+                    )
                 )
             elif shape.aliases(node.selection_set) > max_aliases:
                 context.report_error(
-                    _error(f"Query uses more than {max_aliases} aliases.", "TOO_MANY_ALIASES")
+                    limit_error(f"Query uses more than {max_aliases} aliases.", "TOO_MANY_ALIASES")
                 )
 
     return (OperationShapeRule,)
@@ -166,123 +135,107 @@ def _structure_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationR
 def _validate(
     schema: GraphQLSchema,
     document: DocumentNode,
-    rules: tuple[type[ValidationRule], ...],
+    rules: tuple[type[ASTValidationRule], ...],
     hide_suggestions: bool,
 ) -> list[GraphQLError]:
     return validate(schema, document, rules, hide_suggestions=hide_suggestions)
 
 
-def query_cost(
+def _rules(
+    policy: RequestPolicy, base: Sequence[type[ASTValidationRule]]
+) -> tuple[type[ASTValidationRule], ...]:
+    limits = policy.limits
+    return (
+        *base,
+        MaybeNullValidationRule,
+        OneOfInputValidationRule,
+        *_structure_rules(limits.max_depth, limits.max_introspection_depth, limits.max_aliases),
+        *(() if policy.introspection else (NoSchemaIntrospectionCustomRule,)),
+    )
+
+
+def check_operation(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation_name: str | None,
     variables: dict[str, Any] | None,
-    limits: Limits,
-) -> tuple[int, GraphQLError | None]:
-    """The operation's cost, or the first page-size refusal met on the way. Call it on a
-    validated document only (no fragment cycles, known fields)."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    operation = next(
-        (
-            op
-            for op in operations
-            if operation_name is None or (op.name is not None and op.name.value == operation_name)
-        ),
-        None,
+    policy: RequestPolicy,
+    base_rules: Sequence[type[ASTValidationRule]] = tuple(specified_rules),
+) -> tuple[int, list[GraphQLError]]:
+    """The operation's cost, and the errors that stop it: validation, variables (coerced
+    as execution will coerce them), page sizes, cost. Every error has a code."""
+    errors = _validate(schema, document, _rules(policy, base_rules), not policy.suggestions)
+    if errors:
+        return 0, [validation_error(e) for e in errors]
+    operation = select_operation(operations(document), operation_name)
+    if isinstance(operation, GraphQLError):
+        return 0, [operation]
+    coerced = coerce_variables(
+        schema, operation, variables, hide_suggestions=not policy.suggestions
     )
-    root = None if operation is None else schema.get_root_type(operation.operation)
-    if operation is None or root is None:
-        return 0, None
-    walker = _CostWalker(schema, _Shape(document).fragments, variables or {}, limits)
-    return walker.cost(operation.selection_set, root), walker.refusal
+    if isinstance(coerced, list):
+        return 0, coerced
+    limits = policy.limits
+    cost, refusal = operation_cost(
+        schema,
+        document,
+        operation,
+        coerced,
+        list_size=limits.list_size,
+        max_page_size=limits.max_page_size,
+    )
+    if refusal is not None:
+        return cost, [refusal]
+    if cost > limits.max_cost:
+        return cost, [_too_costly(limits.max_cost, "Query")]
+    return cost, []
 
 
-class _CostWalker:
-    """Cost per one resolution of a selection set: each object or list field costs 1 plus
-    its children times its page size (or list size). Memoised per fragment."""
-
-    def __init__(
-        self,
-        schema: GraphQLSchema,
-        fragments: dict[str, FragmentDefinitionNode],
-        variables: dict[str, Any],
-        limits: Limits,
-    ) -> None:
-        self.schema = schema
-        self.fragments = fragments
-        self.variables = variables
-        self.limits = limits
-        self.refusal: GraphQLError | None = None
-        self._memo: dict[str, int] = {}
-
-    def cost(self, selection_set: SelectionSetNode | None, parent: Any) -> int:
-        total = 0
-        for item in selection_set.selections if selection_set else ():
-            if isinstance(item, InlineFragmentNode):
-                condition = item.type_condition
-                narrowed = (
-                    parent if condition is None else self.schema.get_type(condition.name.value)
-                )
-                total += self.cost(item.selection_set, narrowed)
-            elif isinstance(item, FragmentSpreadNode):
-                total += self._fragment_cost(item.name.value)
-            else:
-                assert isinstance(item, FieldNode)
-                total += self._field_cost(item, parent)
-        return total
-
-    def _fragment_cost(self, name: str) -> int:
-        fragment = self.fragments.get(name)
-        if fragment is None:
-            return 0
-        if name not in self._memo:
-            self._memo[name] = 0  # a cycle costs nothing more (validation refuses cycles)
-            parent = self.schema.get_type(fragment.type_condition.name.value)
-            self._memo[name] = self.cost(fragment.selection_set, parent)
-        return self._memo[name]
-
-    def _field_cost(self, field: FieldNode, parent: Any) -> int:
-        name = field.name.value
-        fields = getattr(parent, "fields", None)
-        definition = None if name.startswith("__") or fields is None else fields.get(name)
-        if definition is None:
-            return 0
-        field_type = get_nullable_type(definition.type)
-        named = get_named_type(field_type)
-        if not is_composite_type(named):
-            return 0
-        size = self._page_size(field, definition)
-        if size is None and is_list_type(field_type):
-            in_connection = parent.name.endswith("Connection") and name in ("edges", "nodes")
-            size = 1 if in_connection else self.limits.list_size
-        return 1 + (1 if size is None else size) * self.cost(field.selection_set, named)
-
-    def _page_size(self, field: FieldNode, definition: Any) -> int | None:
-        if "first" not in definition.args:
-            return None
-        value: Any = definition.args["first"].default_value
-        for argument in field.arguments or ():
-            if argument.name.value != "first":
-                continue
-            if isinstance(argument.value, IntValueNode):
-                value = int(argument.value.value)
-            elif isinstance(argument.value, VariableNode):
-                value = self.variables.get(argument.value.name.value, value)
-        if not isinstance(value, int) or isinstance(value, bool):
-            return self.limits.list_size
-        if value > self.limits.max_page_size and self.refusal is None:
-            self.refusal = _error(
-                f"first must be at most {self.limits.max_page_size}.",
-                "PAGE_SIZE_TOO_LARGE",
-                field,
-            )
-        return max(value, 0)
+def _too_costly(max_cost: int, what: str) -> GraphQLError:
+    return limit_error(
+        f"{what} costs more than {max_cost} (lists multiply: ask for smaller pages).",
+        "QUERY_TOO_COSTLY",
+    )
 
 
-def _tag_token_error(error: GraphQLError, max_tokens: int) -> None:
+def batch_cost(
+    schema: GraphQLSchema,
+    calls: Sequence[tuple[str, str | None, dict[str, Any] | None]],
+    policy: RequestPolicy,
+) -> GraphQLError | None:
+    """A batch's operations (query, operationName, variables) together against the cost
+    budget, before any of them runs. One that is refused costs nothing (it will not run)."""
+    total = 0
+    for query, operation_name, variables in calls:
+        try:
+            document = parse_document(query, policy.limits.max_tokens)
+        except GraphQLError:
+            continue
+        cost, errors = check_operation(schema, document, operation_name, variables, policy)
+        total += 0 if errors else cost
+    if total > policy.limits.max_cost:
+        return _too_costly(policy.limits.max_cost, "The batch")
+    return None
+
+
+def operation_choice_error(
+    query: str, operation_name: str | None, policy: RequestPolicy
+) -> GraphQLError | None:
+    """A document with several operations and no operationName, or an operationName that
+    names none of them (a parse error is left to execution, which answers it)."""
+    try:
+        document = parse_document(query, policy.limits.max_tokens)
+    except GraphQLError:
+        return None
+    chosen = select_operation(operations(document), operation_name)
+    return chosen if isinstance(chosen, GraphQLError) else None
+
+
+def _tag_parse_error(error: GraphQLError, max_tokens: int) -> None:
     if "tokens" in error.message and "Parsing aborted" in error.message:
         error.message = f"Query has more than {max_tokens} tokens."
         error.extensions = {"code": "TOO_MANY_TOKENS"}
+    tag_syntax_error(error)
 
 
 class RequestLimits(SchemaExtension):
@@ -293,47 +246,37 @@ class RequestLimits(SchemaExtension):
         return policy if isinstance(policy, RequestPolicy) else RequestPolicy()
 
     def on_operation(self) -> Iterator[None]:
-        # A parse stopped by the token cap gets a clear message and a code. The error
-        # comes either as an exception (raised in ParserCache's hook) or in the result.
+        # A parse error gets a code, and the token cap a clear message. The error comes
+        # either as an exception (raised in on_parse) or in the result.
         max_tokens = self._policy().limits.max_tokens
         try:
             yield
         except GraphQLError as error:
-            _tag_token_error(error, max_tokens)
+            if self.execution_context.graphql_document is None:
+                _tag_parse_error(error, max_tokens)
             raise
-        for error in self.execution_context.pre_execution_errors or ():
-            _tag_token_error(error, max_tokens)
+        if self.execution_context.graphql_document is None:
+            for returned in self.execution_context.pre_execution_errors or ():
+                _tag_parse_error(returned, max_tokens)
 
     def on_parse(self) -> Iterator[None]:
-        self.execution_context.parse_options["max_tokens"] = self._policy().limits.max_tokens
+        ctx = self.execution_context
+        max_tokens = self._policy().limits.max_tokens
+        ctx.parse_options["max_tokens"] = max_tokens
+        if ctx.query and ctx.graphql_document is None:
+            ctx.graphql_document = parse_document(ctx.query, max_tokens)
         yield
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
-        policy = self._policy()
-        rules = (
-            *ctx.validation_rules,
-            MaybeNullValidationRule,
-            OneOfInputValidationRule,
-            *_structure_rules(policy.limits.max_depth, policy.limits.max_aliases),
-            *(() if policy.introspection else (NoSchemaIntrospectionCustomRule,)),
-        )
         assert ctx.graphql_document is not None
-        schema = ctx.schema._schema
-        errors = list(_validate(schema, ctx.graphql_document, rules, not policy.suggestions))
-        if not errors:
-            cost, refusal = query_cost(
-                schema, ctx.graphql_document, ctx.operation_name, ctx.variables, policy.limits
-            )
-            if refusal is not None:
-                errors = [refusal]
-            elif cost > policy.limits.max_cost:
-                errors = [
-                    _error(
-                        f"Query costs more than {policy.limits.max_cost} "
-                        "(lists multiply: ask for smaller pages).",
-                        "QUERY_TOO_COSTLY",
-                    )
-                ]
+        _, errors = check_operation(
+            ctx.schema._schema,
+            ctx.graphql_document,
+            ctx.operation_name,
+            ctx.variables,
+            self._policy(),
+            ctx.validation_rules,
+        )
         ctx.pre_execution_errors = errors
         yield
