@@ -83,18 +83,25 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from gateway.demo_server import run_demo
+    """Runs until SIGINT, SIGTERM or SIGHUP, which stop everything it started; a port
+    already taken is one line on stderr and exit 1."""
+    from gateway.demo_server import DemoStartError, run_demo
+    from gateway.sandbox import SandboxError
 
-    return asyncio.run(
-        run_demo(
-            settings,
-            host=args.host,
-            port=args.port,
-            sandbox_port=args.sandbox_port,
-            data_dir=Path(args.data_dir),
-            database_url_from_env="BILLING_DATABASE_URL" in os.environ,
+    try:
+        return asyncio.run(
+            run_demo(
+                settings,
+                host=args.host,
+                port=args.port,
+                sandbox_port=args.sandbox_port,
+                data_dir=Path(args.data_dir),
+                database_url_from_env="BILLING_DATABASE_URL" in os.environ,
+            )
         )
-    )
+    except (DemoStartError, SandboxError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:

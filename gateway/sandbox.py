@@ -10,6 +10,12 @@ Why it is wrapped like this:
   instance last pickled to the fixed path ``/tmp/localstripe.pickle``.
 * It runs in its own temporary working directory and its own process group, so
   ``stop()`` can kill it (and anything it spawned) without touching other processes.
+* It dies with its parent: on Linux, started from the main thread, a tiny launcher
+  sets PR_SET_PDEATHSIG before exec'ing localstripe, so a parent killed with SIGKILL
+  (no ``finally`` runs) does not leave an orphan holding the port.
+* A port that is already taken is refused before anything starts: otherwise the new
+  localstripe fails to bind while the readiness probe gets its answer from whatever
+  holds the port (typically a sandbox left behind by an earlier run).
 * It binds the IPv6 wildcard ``::``; on a dual-stack host that also answers on
   127.0.0.1, which is what we hand out (``api_base``) because it works everywhere.
 * It accepts any ``sk_...`` key as a secret key and any ``pk_...`` key in the POST
@@ -19,6 +25,7 @@ Why it is wrapped like this:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import shutil
@@ -27,13 +34,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["Sandbox", "SandboxError", "start_sandbox"]
+__all__ = ["Sandbox", "SandboxError", "die_with_parent", "port_in_use", "start_sandbox"]
 
 _STARTUP_TIMEOUT_S = 20.0
 
@@ -51,12 +59,61 @@ def _free_port() -> int:
         return port
 
 
+def port_in_use(port: int) -> bool:
+    """Whether something listens on `port` (wildcard IPv6, which localstripe binds, or
+    IPv4 loopback). SO_REUSEADDR: a port left in TIME_WAIT is free to bind."""
+    probes = [(socket.AF_INET, "127.0.0.1")]
+    if socket.has_ipv6:
+        probes.insert(0, (socket.AF_INET6, "::"))
+    for family, address in probes:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((address, port))
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return True
+    return False
+
+
 def _localstripe_command() -> list[str]:
     """Prefer the console script of *this* interpreter's venv, else ``python -m``."""
     script = Path(sys.executable).parent / "localstripe"
     if script.exists():
         return [str(script)]
     return [sys.executable, "-m", "localstripe"]
+
+
+# PR_SET_PDEATHSIG (1) survives exec: the kernel sends SIGTERM when the thread that
+# started us ends. If the parent is already gone by then, do not start at all.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None).prctl(1, signal.SIGTERM)\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    sys.exit(0)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """For a child process (e.g. a pool worker's initializer): ask the kernel for
+    SIGTERM when the parent's starting thread ends; exit now if it already has."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+
+def _with_parent_watch(cmd: list[str]) -> list[str]:
+    """Wrap `cmd` so it dies with this process (Linux, main thread only: the death
+    signal follows the starting *thread*, and the main thread lives as long as we do)."""
+    if not sys.platform.startswith("linux"):
+        return cmd
+    if threading.current_thread() is not threading.main_thread():
+        return cmd
+    return [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *cmd]
 
 
 class Sandbox:
@@ -85,6 +142,7 @@ class Sandbox:
 
     def _spawn(self) -> None:
         cmd = [*_localstripe_command(), "--port", str(self.port), "--from-scratch"]
+        cmd = _with_parent_watch(cmd)
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
                 cmd,
@@ -150,6 +208,11 @@ def start_sandbox(port: int | None = None, workdir: Path | None = None) -> Sandb
     ``workdir=None`` uses a fresh temp dir that ``stop()`` deletes.
     """
     attempts = 3 if port is None else 1
+    if port is not None and port_in_use(port):
+        raise SandboxError(
+            f"sandbox port {port} is already in use by another process (a sandbox left "
+            "by an earlier demo?); stop it or choose another --sandbox-port"
+        )
     last_error: SandboxError | None = None
     for _ in range(attempts):
         owns = workdir is None
