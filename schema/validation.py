@@ -30,25 +30,21 @@ from graphql import (
     located_error,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from resolvers.errors import ExpectedGraphQLError, raise_top_level, to_user_error
 from resolvers.validation import clean_arguments
-from schema.types.account import AccountConnection
 from schema.types.common import PageInfo
-from schema.types.invoice import InvoiceConnection
-from schema.types.usage import NotificationConnection
 from services.errors import InvalidInput
 
-#: Non-null connections: the empty page each answers when its arguments are refused.
-_CONNECTIONS: dict[str, Any] = {
-    "InvoiceConnection": InvoiceConnection,
-    "AccountConnection": AccountConnection,
-    "NotificationConnection": NotificationConnection,
-}
 
-
-def _empty_page(type_name: str) -> Callable[[], object] | None:
-    connection = _CONNECTIONS.get(type_name)
+def _empty_page(return_type: Any) -> Callable[[], object] | None:
+    """For a non-null connection (`XConnection!`): its empty page, else None."""
+    named = get_named_type(return_type)
+    if not is_non_null_type(return_type) or not named.name.endswith("Connection"):
+        return None
+    definition = (named.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    connection = getattr(definition, "origin", None)
     if connection is None:
         return None
     return lambda: connection(
@@ -95,7 +91,7 @@ class ValidateInputs(SchemaExtension):
         except InvalidInput as exc:
             return self._refuse(info, exc)
         result = _next(root, info, *args, **cleaned)
-        empty = _empty_page(get_named_type(info.return_type).name)
+        empty = _empty_page(info.return_type)
         return result if empty is None else self._guard_connection(result, info, empty)
 
     def _refuse(self, info: GraphQLResolveInfo, exc: InvalidInput) -> Any:
@@ -104,8 +100,8 @@ class ValidateInputs(SchemaExtension):
             member.name == "InvalidInputError" for member in returns.types
         ):
             return to_user_error(exc)
-        empty = _empty_page(returns.name)
-        if empty is None or not is_non_null_type(info.return_type):
+        empty = _empty_page(info.return_type)
+        if empty is None:
             raise_top_level(exc)
         self._field_errors.append(_field_error(info, exc))
         return empty()
