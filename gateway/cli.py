@@ -120,7 +120,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
             metrics.start_worker_metrics(settings.worker_metrics_port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(sig, stop.set)
         try:
             if args.once:
