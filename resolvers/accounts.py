@@ -13,6 +13,7 @@ from schema.types.common import Node
 from schema.types.invoice import Invoice, Payment
 from schema.types.payment_method import PaymentMethod
 from schema.types.plan import Plan, Subscription
+from schema.types.usage import Notification
 from schema.types.viewer import PaymentProviderConfig, Viewer
 from services import access
 from services.auth import Principal
@@ -74,6 +75,10 @@ async def _subscription_node(principal: Principal, pk: int) -> Node:
     return Subscription.from_model(await access.scoped_subscription(principal, pk))
 
 
+async def _notification_node(principal: Principal, pk: int) -> Node:
+    return Notification.from_model(await access.scoped_notification(principal, pk))
+
+
 #: Node types behind an account: looked up through services/access.py, the one place
 #: that scopes records to the caller.
 _SCOPED_NODES: dict[str, Callable[[Principal, int], Awaitable[Node]]] = {
@@ -82,6 +87,7 @@ _SCOPED_NODES: dict[str, Callable[[Principal, int], Awaitable[Node]]] = {
     "Payment": _payment_node,
     "PaymentMethod": _payment_method_node,
     "Subscription": _subscription_node,
+    "Notification": _notification_node,
 }
 
 

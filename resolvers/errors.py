@@ -35,6 +35,7 @@ _TABLE: dict[type[svc.BillingError], type[gql.UserError]] = {
     svc.PaymentDeclined: gql.PaymentDeclinedError,
     svc.CardDeclined: gql.CardDeclinedError,
     svc.ProviderUnavailable: gql.ProviderUnavailableError,
+    svc.OverageNotAvailable: gql.OverageNotAvailableError,
 }
 
 

@@ -25,6 +25,8 @@ from models import (
 )
 from resolvers.invoice_pages import first_pages
 from services.observability import observe_batch
+from services.usage.rating import Allowance
+from services.usage.reading import allowances_by_plan, usage_by_accounts
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -94,6 +96,11 @@ async def _invoices(ids: Sequence[int]) -> list[Invoice | None]:
     return [rows.get(i) for i in ids]
 
 
+async def _allowances(plan_ids: Sequence[int]) -> list[list[Allowance]]:
+    found = await allowances_by_plan(plan_ids)
+    return [found.get(i, []) for i in plan_ids]
+
+
 def _loader(name: str, load: Callable[[Sequence[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
     """A DataLoader whose batch sizes show on /metrics (dataloader_batch_size{loader})."""
 
@@ -117,6 +124,9 @@ class Loaders:
         self.payments_by_invoice = _loader("payments_by_invoice", _payments)
         self.invoice_by_id = _loader("invoice_by_id", _invoices)
         self.outstanding_by_account = _loader("outstanding_by_account", _outstanding)
+        #: Usage this period per account, rated from the per-period totals (never events).
+        self.usage_by_account = _loader("usage_by_account", usage_by_accounts)
+        self.allowances_by_plan = _loader("allowances_by_plan", _allowances)
         #: First pages of billing history (no cursor), keyed by `invoice_pages.page_key`.
         self.first_invoice_page = _loader("first_invoice_page", first_pages)
 

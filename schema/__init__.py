@@ -17,6 +17,7 @@ from schema.types.account import Account
 from schema.types.invoice import Invoice, Payment
 from schema.types.payment_method import PaymentMethod
 from schema.types.plan import Plan, Subscription
+from schema.types.usage import DECIMAL_SCALAR, Decimal
 
 
 class BillingSchema(strawberry.Schema):
@@ -33,7 +34,7 @@ schema = BillingSchema(
     # RequestLimits parses and validates (with its own caches) in place of ParserCache and
     # ValidationCache.
     extensions=[MaskUnexpectedErrors, RequestLimits, OperationMetrics],
-    config=StrawberryConfig(auto_camel_case=True),
+    config=StrawberryConfig(auto_camel_case=True, scalar_map={Decimal: DECIMAL_SCALAR}),
 )
 
 __all__ = ["schema"]

@@ -101,6 +101,13 @@ class ErrorCode(Enum):
             " card); use a new key."
         ),
     )
+    OVERAGE_NOT_AVAILABLE = strawberry.enum_value(
+        "OVERAGE_NOT_AVAILABLE",
+        description=(
+            "The plan offers no overage (Free): upgrade to a paid plan to use more than it "
+            "includes."
+        ),
+    )
     PROVIDER_UNAVAILABLE = strawberry.enum_value(
         "PROVIDER_UNAVAILABLE",
         description=(
@@ -258,4 +265,14 @@ class CardDeclinedError(UserError):
     )
 )
 class ProviderUnavailableError(UserError):
+    pass
+
+
+@strawberry.type(
+    description=(
+        "Code OVERAGE_NOT_AVAILABLE: the plan offers no overage (Free); upgrade to use more "
+        "than the allowance."
+    )
+)
+class OverageNotAvailableError(UserError):
     pass

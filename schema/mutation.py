@@ -6,9 +6,9 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import billing_info, payment_methods, payments
+from resolvers import billing_info, payment_methods, payments, usage
 from resolvers.context import Info
-from schema import payloads
+from schema import payloads, usage_payloads
 from schema.inputs import (
     AccountIdInput,
     AddPaymentMethodInput,
@@ -16,6 +16,11 @@ from schema.inputs import (
     PaymentIdInput,
     PaymentMethodIdInput,
     UpdateBillingInfoInput,
+)
+from schema.usage_payloads import (
+    ReportUsageInput,
+    UpdateOverageSettingsInput,
+    UpdateUsageNotificationsInput,
 )
 
 
@@ -219,3 +224,54 @@ class Mutation:
         ],
     ) -> payloads.UpdateBillingInfoResult:
         return await billing_info.update_billing_info(info, input)
+
+    @strawberry.mutation(
+        description=(
+            "Record usage events for one account (SERVICE keys only; customer and partner "
+            "keys get PERMISSION_DENIED). Each event is ACCEPTED, DUPLICATE (its id was "
+            "recorded before; counted once) or REJECTED with a reason; up to 1,000 per call. "
+            "For high volume across accounts use `POST /usage/events`."
+        )
+    )
+    async def report_usage(
+        self,
+        info: Info,
+        input: Annotated[
+            ReportUsageInput, strawberry.argument(description="The account and its events.")
+        ],
+    ) -> usage_payloads.ReportUsageResult:
+        return await usage.report_usage(info, input)
+
+    @strawberry.mutation(
+        description=(
+            "Turn overage on or off and set its cap. Turning it on needs a self-service paid "
+            "plan (Free: OVERAGE_NOT_AVAILABLE; Enterprise: SELF_SERVICE_UNAVAILABLE) and a "
+            "usable card (PAYMENT_METHOD_REQUIRED); a cap below what already accrued this "
+            "period is INVALID_INPUT; viewers get PERMISSION_DENIED."
+        )
+    )
+    async def update_overage_settings(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateOverageSettingsInput,
+            strawberry.argument(description="The switch and the cap."),
+        ],
+    ) -> usage_payloads.UpdateOverageSettingsResult:
+        return await usage.update_overage_settings(info, input)
+
+    @strawberry.mutation(
+        description=(
+            "Choose the usage notification thresholds (up to 10 percentages, 1 to 1000) and "
+            "whether they are emailed. Viewers get PERMISSION_DENIED."
+        )
+    )
+    async def update_usage_notifications(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateUsageNotificationsInput,
+            strawberry.argument(description="The thresholds and the email switch."),
+        ],
+    ) -> usage_payloads.UpdateUsageNotificationsResult:
+        return await usage.update_usage_notifications(info, input)

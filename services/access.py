@@ -9,6 +9,7 @@ from __future__ import annotations
 from models import (
     Account,
     Invoice,
+    Notification,
     Payment,
     PaymentMethod,
     PaymentMethodStatus,
@@ -74,6 +75,17 @@ async def scoped_payment(principal: Principal, payment_id: int) -> Payment:
     if payment is None:
         raise NotFound(field="paymentId")
     return payment
+
+
+async def scoped_notification(principal: Principal, notification_id: int) -> Notification:
+    note = (
+        await Notification.filter(id=notification_id, account_id__in=list(principal.account_ids))
+        .select_related("meter")
+        .first()
+    )
+    if note is None:
+        raise NotFound("Notification not found.")
+    return note
 
 
 async def scoped_subscription(principal: Principal, subscription_id: int) -> Subscription:

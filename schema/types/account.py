@@ -9,6 +9,7 @@ import strawberry
 from models import Account as AccountModel
 from models import PlanTier as PlanTierModel
 from resolvers import invoices as invoice_resolvers
+from resolvers import usage_fields as usage_resolvers
 from resolvers.context import Info
 from resolvers.ids import to_global_id
 from schema.types.common import BillingInfo, Money, Node, PageInfo
@@ -16,6 +17,12 @@ from schema.types.enums import InvoiceStatus, PlanTier
 from schema.types.invoice import InvoiceConnection
 from schema.types.payment_method import PaymentMethod
 from schema.types.plan import Subscription
+from schema.types.usage import (
+    NotificationConnection,
+    OverageSettings,
+    Usage,
+    UsageNotificationSettings,
+)
 from services.billing_info import billing_info_of
 
 
@@ -134,6 +141,37 @@ class Account(Node):
     )
     async def outstanding_balance(self, info: Info) -> Money:
         return await invoice_resolvers.outstanding_balance(info, self.model.id, self.model.currency)
+
+    @strawberry.field(
+        description=(
+            "Metered usage in the current billing period, from running totals (cheap to read); "
+            "null without a subscription."
+        )
+    )
+    async def usage(self, info: Info) -> Usage | None:
+        return await usage_resolvers.account_usage(info, self.model)
+
+    @strawberry.field(description="Whether usage past the allowance is billed, and the cap.")
+    async def overage(self, info: Info) -> OverageSettings:
+        return await usage_resolvers.account_overage(info, self.model)
+
+    @strawberry.field(description="When the account is notified about its usage.")
+    async def usage_notifications(self, info: Info) -> UsageNotificationSettings:
+        return await usage_resolvers.account_usage_notifications(info, self.model)
+
+    @strawberry.field(description="In-app notifications about usage, newest first.")
+    async def notifications(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many to return (0-100, default 20).")
+        ] = 20,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Return the ones after this cursor (`endCursor`)."),
+        ] = None,
+    ) -> NotificationConnection:
+        return await usage_resolvers.account_notifications(info, self.model, first, after)
 
 
 @strawberry.type(description="One account in a page of accounts, with its cursor.")

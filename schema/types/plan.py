@@ -8,10 +8,12 @@ import strawberry
 
 from models import Plan as PlanModel
 from models import Subscription as SubscriptionModel
+from resolvers import usage_fields as usage_resolvers
 from resolvers.context import Info
-from resolvers.ids import to_global_id
+from resolvers.ids import from_global_id, to_global_id
 from schema.types.common import Money, Node
 from schema.types.enums import BillingInterval, PlanTier, SubscriptionStatus
+from schema.types.usage import PlanAllowance
 from services import subscriptions
 
 
@@ -37,6 +39,16 @@ class Plan(Node):
             price=Money.of(plan.price_amount, plan.currency),
             interval=plan.interval,
         )
+
+    @strawberry.field(
+        description=(
+            "What the plan includes of each meter per billing period, and the price of usage "
+            "past it where the plan offers overage."
+        )
+    )
+    async def allowances(self, info: Info) -> list[PlanAllowance]:
+        _, pk = from_global_id(self.id)
+        return await usage_resolvers.plan_allowances(info, pk, self.price.currency)
 
 
 @strawberry.type(

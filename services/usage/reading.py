@@ -7,7 +7,7 @@ the subscription, the plan's allowances, the period's totals and the overage set
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from models import (
     Account,
@@ -128,3 +128,38 @@ async def list_notifications(
         query = query.filter(id__lt=after)
     rows = await query.order_by("-id").limit(size + 1).select_related("meter")
     return rows[:size], len(rows) > size, total
+
+
+async def usage_by_accounts(ids: Sequence[int]) -> list[UsageRating | None]:
+    """Many accounts' current usage in five statements, whatever their number or events:
+    accounts, subscriptions, allowances, settings, and the totals of their periods."""
+    account_ids = list(ids)
+    accounts = {a.id: a for a in await Account.filter(id__in=account_ids)}
+    subs = {s.account_id: s for s in await Subscription.filter(account_id__in=account_ids)}
+    if not subs:
+        return [None for _ in account_ids]
+    allowances = await allowances_by_plan(s.plan_id for s in subs.values())
+    settings = await overage_settings(subs)
+    starts = {s.current_period_start for s in subs.values()}
+    totals: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for t in await UsagePeriodTotal.filter(account_id__in=list(subs), period_start__in=starts):
+        if t.period_start == subs[t.account_id].current_period_start:
+            totals[t.account_id][t.meter_id] = (t.quantity_micros, t.overage_micros)
+    out: list[UsageRating | None] = []
+    for account_id in account_ids:
+        sub, account = subs.get(account_id), accounts.get(account_id)
+        if sub is None or account is None:
+            out.append(None)
+            continue
+        plan_allowances = allowances.get(sub.plan_id, [])
+        out.append(
+            rate(
+                period_start=sub.current_period_start,
+                period_end=sub.current_period_end,
+                currency=account.currency,
+                allowances=plan_allowances,
+                totals=totals.get(account_id, {}),
+                overage=overage_state(account.tier, plan_allowances, settings.get(account_id)),
+            )
+        )
+    return out

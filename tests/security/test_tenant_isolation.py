@@ -70,7 +70,26 @@ CASES: dict[str, tuple[str, Any]] = {
         ALL_MUTATIONS["updateBillingInfo"],
         lambda v, a: {"a": v["a"]},
     ),
+    "Mutation.reportUsage.input.accountId": (
+        f"""mutation($a: ID!) {{ reportUsage(input: {{accountId: $a,
+              events: [{{id: "e1", meter: "credits", quantity: "1"}}]}}) {{ {_ERR} }} }}""",
+        lambda v, a: {"a": v["a"]},
+    ),
+    "Mutation.updateOverageSettings.input.accountId": (
+        f"""mutation($a: ID) {{
+              updateOverageSettings(input: {{accountId: $a, enabled: false}}) {{ {_ERR} }} }}""",
+        lambda v, a: {"a": v["a"]},
+    ),
+    "Mutation.updateUsageNotifications.input.accountId": (
+        f"""mutation($a: ID) {{
+              updateUsageNotifications(input: {{accountId: $a, email: false}}) {{ {_ERR} }} }}""",
+        lambda v, a: {"a": v["a"]},
+    ),
 }
+
+
+#: Refused by role before any ID is looked up: only SERVICE keys report usage.
+ROLE_FIRST = {"Mutation.reportUsage.input.accountId"}
 
 
 #: Cases whose first ID is the attacker's own object: a viewer is refused on that one
@@ -162,12 +181,32 @@ async def test_cross_account_ids_return_nothing_and_change_nothing(
             allowed = {"NOT_FOUND"}
             if case in OWN_OBJECT_FIRST and role == "viewer":
                 allowed.add("PERMISSION_DENIED")  # refused on its own invoice, before the card
+            if case in ROLE_FIRST:
+                allowed.add("PERMISSION_DENIED")
             assert result is None or result.get("code") in allowed, (case, role, body)
             assert not _leaks(body, victim), (case, role, body)
 
     # and nothing changed, and the provider was never called
     assert await db_state() == before
     assert provider.names() == []
+
+
+async def _notification_of(account_id: int, period_start: Any) -> int:
+    from models import Meter, Notification, NotificationKind
+
+    meter, _ = await Meter.get_or_create(
+        code="credits", defaults={"name": "Credits", "unit": "credit"}
+    )
+    note = await Notification.create(
+        account_id=account_id,
+        kind=NotificationKind.USAGE_THRESHOLD,
+        meter=meter,
+        period_start=period_start,
+        threshold=80,
+        message="You have used 80%",
+        created_at=NOW,
+    )
+    return note.id
 
 
 async def test_node_hides_every_type(
@@ -181,7 +220,8 @@ async def test_node_hides_every_type(
 
     subscription = await Subscription.get(account_id=victim_account.id)
     keys, _ = await _attacker(services, sandbox)
-    ids = [*victim.values(), gid("Subscription", subscription.id)]
+    note = await _notification_of(victim_account.id, subscription.current_period_start)
+    ids = [*victim.values(), gid("Subscription", subscription.id), gid("Notification", note)]
 
     for key in keys.values():
         for node_id in ids:
