@@ -15,6 +15,9 @@
     ├── PaymentDeclined               the provider declined; `payment` is the FAILED row
     ├── CardDeclined                  a card being added was refused (issuer, or expired)
     ├── OverageNotAvailable           overage on a plan that offers none (Free)
+    ├── QuoteExpired                  a plan-change quote expired, used, or not this request's
+    ├── OutstandingBalance            an upgrade while a past-due balance is open
+    ├── PlanChangeNotAllowed          not a self-service change (Enterprise plan, nothing to cancel)
     └── ProviderUnavailable           the provider could not be reached or failed
 
 The resolvers map each class to one GraphQL error type (resolvers/errors.py); anything
@@ -141,6 +144,25 @@ class OverageNotAvailable(BillingError):
     default_message = (
         "Your plan has no overage: upgrade to a paid plan to use more than it includes."
     )
+
+
+class QuoteExpired(BillingError):
+    code = "QUOTE_EXPIRED"
+    default_message = (
+        "This quote has expired or was already used; preview the change again. Nothing was charged."
+    )
+
+
+class OutstandingBalance(BillingError):
+    code = "OUTSTANDING_BALANCE"
+    default_message = (
+        "Pay the outstanding balance before upgrading; downgrades and cancellation still work."
+    )
+
+
+class PlanChangeNotAllowed(BillingError):
+    code = "PLAN_CHANGE_NOT_ALLOWED"
+    default_message = "This plan is not available for self-service; contact sales."
 
 
 class ProviderUnavailable(BillingError):

@@ -2,7 +2,9 @@
 
 Issuing is database-only and happens in one transaction per subscription, claimed
 with `FOR UPDATE SKIP LOCKED` (PostgreSQL) plus a re-check of the period end, so two
-workers never issue the same period twice. The charge itself is the collector's job
+workers never issue the same period twice. A downgrade or cancellation scheduled for
+the period end is applied by that same guarded UPDATE, so it too happens once; a move
+to Free issues no invoice. The charge itself is the collector's job
 (services/collection.py): the new invoice is due for collection at once.
 """
 
@@ -23,6 +25,7 @@ from models.events import BillingEventType as EV
 from services.context import ServiceContext
 from services.events import log as events
 from services.invoices import issue_plan_invoice
+from services.plan_switch import CLEARED, renewal_target, switched_at_renewal
 
 RENEWABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
 
@@ -77,18 +80,30 @@ async def _renew_one(ctx: ServiceContext, now: datetime) -> int | None:
         )
         if sub is None:
             return None
-        plan = await Plan.get(id=sub.plan_id)
+        current = await Plan.get(id=sub.plan_id)
+        # A downgrade or a cancellation the customer scheduled starts with this period.
+        switch_to = await renewal_target(sub, current)
+        plan = switch_to or current
         start = sub.current_period_end
         anchor = sub.billing_anchor_day or start.day
         end = add_interval(start, plan.interval, anchor)
-        changed = await Subscription.filter(id=sub.id, current_period_end=start).update(
-            current_period_start=start, current_period_end=end, billing_anchor_day=anchor
-        )
+        period: dict[str, object] = {
+            "current_period_start": start,
+            "current_period_end": end,
+            "billing_anchor_day": anchor,
+        }
+        if switch_to is not None:
+            period.update(plan_id=plan.id, **CLEARED)
+        # The guard that makes this happen once: only one renewal moves this period on.
+        changed = await Subscription.filter(id=sub.id, current_period_end=start).update(**period)
         if not changed:
             return 0
         await events.append(
             EV.SUBSCRIPTION_UPDATED, account_id=sub.account_id, subscription_id=sub.id, now=now
         )
+        if switch_to is not None:
+            next_billing = end if plan.price_amount else None
+            await switched_at_renewal(sub, current, plan, next_billing, now, ctx.policy)
         if plan.price_amount == 0:
             return 0
         issued = await issue_plan_invoice(

@@ -5,6 +5,8 @@ webhook and the reconciler can report the same outcome concurrently and it is
 applied once. The subscription change and its email (services/dunning.py) commit in
 the same transaction. A success pays the invoice and restores a past-due
 subscription at once; a failure releases the invoice's claim so it can be paid again.
+An upgrade's invoice switches the plan when paid and is voided when its charge fails,
+in the same transaction (services/plan_switch.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from tortoise.transactions import in_transaction
 from models import Invoice, InvoiceStatus, Payment, PaymentStatus
 from models.enums import UNSETTLED_PAYMENT_STATUSES
 from models.events import BillingEventType as EV
-from services import dunning
+from services import dunning, plan_switch
 from services.declines import decline_message
 from services.events import log as events
 from services.policy import BillingPolicy
@@ -106,6 +108,7 @@ async def record_failure(
         await Invoice.filter(id=payment.invoice_id, active_payment_id=payment.id).update(
             active_payment_id=None
         )
+        await plan_switch.upgrade_failed(payment.invoice_id, now)
         # A canceled attempt is one we abandoned ourselves (3-D Secure never finished
         # before the next retry); its dunning step was taken when it needed action.
         if payment.off_session and code != "canceled":
@@ -144,6 +147,7 @@ async def _record_success(
             await events.append(
                 EV.INVOICE_PAID, account_id=invoice.account_id, invoice_id=invoice.id, now=now
             )
+            await plan_switch.upgrade_paid(invoice, now, policy)
             await dunning.payment_succeeded(payment, invoice, now, policy)
 
 

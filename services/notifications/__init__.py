@@ -20,6 +20,9 @@ TEMPLATES = frozenset(
         "authentication_required",
         "subscription_ended",
         "usage_notification",
+        "plan_changed",
+        "cancellation_scheduled",
+        "paid_plan_ended",
     }
 )
 

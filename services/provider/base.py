@@ -118,6 +118,17 @@ class PaymentProvider(Protocol):
 
     async def detach_payment_method(self, payment_method_id: str) -> None: ...
 
+    async def update_payment_method(
+        self,
+        *,
+        payment_method_id: str,
+        exp_month: int | None = None,
+        exp_year: int | None = None,
+        billing_address: ProviderAddress | None = None,
+    ) -> None:
+        """Change a vaulted card's expiry and billing address (None: leave as is)."""
+        ...
+
     async def charge(
         self,
         *,

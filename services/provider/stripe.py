@@ -42,6 +42,7 @@ from services.provider.base import (
     CardDetails,
     ChargeRecord,
     ChargeResult,
+    ProviderAddress,
     ProviderError,
     ProviderUnavailableError,
     SetupResult,
@@ -218,6 +219,46 @@ class StripeProvider:
             return
         await self._call(
             "detach_payment_method", self._v1.payment_methods.detach_async(payment_method_id)
+        )
+
+    async def update_payment_method(
+        self,
+        *,
+        payment_method_id: str,
+        exp_month: int | None = None,
+        exp_year: int | None = None,
+        billing_address: ProviderAddress | None = None,
+    ) -> None:
+        params: dict[str, Any] = {}
+        card = {
+            k: v for k, v in (("exp_month", exp_month), ("exp_year", exp_year)) if v is not None
+        }
+        if card and self._localstripe:
+            # localstripe replaces the whole `card` object on update (Stripe merges):
+            # send what it has with the new expiry, so last4 and brand survive.
+            current = await self._call(
+                "update_payment_method", self._v1.payment_methods.retrieve_async(payment_method_id)
+            )
+            kept = opt(current, "card")
+            kept_fields = kept.to_dict() if kept is not None else {}
+            card = {
+                **{k: v for k, v in kept_fields.items() if not isinstance(v, dict | list)},
+                **card,
+            }
+        if card:
+            params["card"] = card
+        if billing_address is not None:
+            params["billing_details"] = {
+                "address": {
+                    f: getattr(billing_address, f) or ""
+                    for f in ProviderAddress.__dataclass_fields__
+                }
+            }
+        if not params:
+            return
+        await self._call(
+            "update_payment_method",
+            self._v1.payment_methods.update_async(payment_method_id, params),  # type: ignore[arg-type]
         )
 
     async def _cancel_setup_quietly(self, setup_intent_id: str) -> None:

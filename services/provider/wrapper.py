@@ -17,6 +17,7 @@ from services.provider.base import (
     ChargeRecord,
     ChargeResult,
     PaymentProvider,
+    ProviderAddress,
     SetupResult,
 )
 
@@ -76,6 +77,22 @@ class ProviderWrapper:
 
     async def detach_payment_method(self, payment_method_id: str) -> None:
         await self._forward("detach_payment_method", payment_method_id=payment_method_id)
+
+    async def update_payment_method(
+        self,
+        *,
+        payment_method_id: str,
+        exp_month: int | None = None,
+        exp_year: int | None = None,
+        billing_address: ProviderAddress | None = None,
+    ) -> None:
+        await self._forward(
+            "update_payment_method",
+            payment_method_id=payment_method_id,
+            exp_month=exp_month,
+            exp_year=exp_year,
+            billing_address=billing_address,
+        )
 
     async def charge(
         self,
