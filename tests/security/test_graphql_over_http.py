@@ -4,6 +4,7 @@ gateway served on a loopback port, plus the transport rules it does not cover.""
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import warnings
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.provider.recording import RecordingProvider
 from tests.factories import api_key, make_account
 
 AUDIT_DIR = Path(__file__).resolve().parent / "http_audit"
@@ -144,3 +146,155 @@ async def test_cors_only_for_allow_listed_origins(app_client: object) -> None:
     assert refused.status_code == 400
     assert "access-control-allow-origin" not in refused.headers
     assert "access-control-allow-origin" not in simple.headers
+
+
+UPDATE = """mutation Update($input: UpdateBillingInfoInput!) {
+  updateBillingInfo(input: $input) { __typename } }"""
+MEDIA_TYPES = [
+    ("application/graphql-response+json", 400),
+    ("application/json", 200),
+]
+
+
+@pytest.mark.parametrize(("accept", "status"), MEDIA_TYPES)
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"input": {"name": "Zed", "taxId": 4242424242424242}},
+            'Variable "$input.taxId" has an invalid value: String cannot represent a non'
+            " string value.",
+        ),
+        ({}, 'Variable "$input" of required type UpdateBillingInfoInput! was not provided.'),
+        ({"input": None}, 'Variable "$input" has an invalid value: null is not allowed'),
+        (
+            {"input": {"nmae": "Zed Quaxworth"}},
+            'Variable "$input" has an invalid value: UpdateBillingInfoInput has no field nmae.'
+            " Did you mean 'name'?",
+        ),
+        (
+            {"input": "Zed Quaxworth"},
+            'Variable "$input" has an invalid value: UpdateBillingInfoInput expects an object.',
+        ),
+    ],
+)
+async def test_bad_variables_are_the_clients_error(
+    client: httpx.AsyncClient,
+    db: str,
+    provider: RecordingProvider,
+    caplog: pytest.LogCaptureFixture,
+    accept: str,
+    status: int,
+    variables: dict[str, object],
+    message: str,
+) -> None:
+    # given an account and a mutation sent with variables that do not fit it
+    account = await make_account()
+    key = await api_key(account)
+    caplog.set_level(logging.INFO)
+
+    # when
+    response = await client.post(
+        "/graphql",
+        json={"query": UPDATE, "variables": variables},
+        headers={"Authorization": f"Bearer {key}", "Accept": accept},
+    )
+
+    # then a request error that says what is wrong, without the value
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith(accept)
+    body = response.json()
+    assert "data" not in body
+    assert len(body["errors"]) == 1
+    assert body["errors"][0]["message"].startswith(message)
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "4242" not in response.text and "Quaxworth" not in response.text
+    # logged at info, with no traceback
+    graphql_logs = [r for r in caplog.records if r.name == "gateway.graphql"]
+    assert [(r.levelno, r.code) for r in graphql_logs] == [(logging.INFO, "BAD_USER_INPUT")]  # type: ignore[attr-defined]
+    assert not any(r.exc_info for r in caplog.records)
+    # and nothing ran
+    await account.refresh_from_db()
+    assert account.billing_name == "Alice Ltd"
+    assert provider.calls == []
+
+
+@pytest.mark.parametrize(("accept", "status"), MEDIA_TYPES)
+async def test_parse_and_validation_errors_carry_codes(
+    client: httpx.AsyncClient, accept: str, status: int
+) -> None:
+    parse = await client.post(
+        "/graphql", json={"query": "{ viewer 4242 }"}, headers={"Accept": accept}
+    )
+    literal = await client.post(
+        "/graphql",
+        json={"query": "mutation { updateBillingInfo(input: {name: 4242}) { __typename } }"},
+        headers={"Accept": accept},
+    )
+
+    assert (parse.status_code, literal.status_code) == (status, status)
+    assert parse.json()["errors"][0]["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
+    assert parse.json()["errors"][0]["message"] == "Syntax Error: Expected Name, found Int."
+    assert literal.json()["errors"][0]["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+    assert literal.json()["errors"][0]["message"] == (
+        "Invalid value: String cannot represent a non string value."
+    )
+
+
+ROLE = "query Role { viewer { role } }"
+RENAME = 'mutation Rename { updateBillingInfo(input: {name: "Mallory"}) { __typename } }'
+SEVERAL = f"{ROLE} {RENAME}"
+
+
+@pytest.mark.parametrize("accept", [accept for accept, _ in MEDIA_TYPES])
+@pytest.mark.parametrize(
+    ("query", "operation_name"),
+    [
+        (f"{RENAME} {ROLE}", None),  # the mutation first: it used to run
+        (SEVERAL, None),
+        (SEVERAL, "Nope"),
+        (ROLE, "Nope"),
+    ],
+)
+async def test_operation_name_must_pick_one_operation(
+    client: httpx.AsyncClient,
+    db: str,
+    provider: RecordingProvider,
+    accept: str,
+    query: str,
+    operation_name: str | None,
+) -> None:
+    # given a document whose operationName picks no operation (missing with several)
+    account = await make_account()
+    key = await api_key(account)
+    headers = {"Authorization": f"Bearer {key}", "Accept": accept}
+
+    # when it is sent over POST, and its queries over GET
+    post = await client.post(
+        "/graphql", json={"query": query, "operationName": operation_name}, headers=headers
+    )
+    params = {"query": query, **({"operationName": operation_name} if operation_name else {})}
+    get = await client.get("/graphql", params=params, headers=headers)
+
+    # then it is refused with 400 (both media types), saying why, and nothing ran
+    for response in (post, get):
+        assert response.status_code == 400, response.text
+        body = response.json()
+        assert "data" not in body
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["OPERATION_RESOLUTION_FAILURE"]
+        assert "operationName" in body["errors"][0]["message"]
+    await account.refresh_from_db()
+    assert account.billing_name == "Alice Ltd"
+    assert provider.calls == []
+
+
+async def test_operation_name_picks_the_operation(client: httpx.AsyncClient, db: str) -> None:
+    key = await api_key(await make_account())
+
+    response = await client.post(
+        "/graphql",
+        json={"query": SEVERAL, "operationName": "Role"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+    assert response.json() == {"data": {"viewer": {"role": "ADMIN"}}}
