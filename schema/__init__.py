@@ -18,6 +18,7 @@ from schema.types.invoice import Invoice, Payment
 from schema.types.payment_method import PaymentMethod
 from schema.types.plan import Plan, Subscription
 from schema.types.usage import DECIMAL_SCALAR, Decimal
+from schema.validation import ValidateInputs
 
 
 class BillingSchema(strawberry.Schema):
@@ -33,7 +34,7 @@ schema = BillingSchema(
     types=[Account, Invoice, Payment, PaymentMethod, Plan, Subscription],
     # RequestLimits parses and validates (with its own caches) in place of ParserCache and
     # ValidationCache.
-    extensions=[MaskUnexpectedErrors, RequestLimits, OperationMetrics],
+    extensions=[MaskUnexpectedErrors, RequestLimits, OperationMetrics, ValidateInputs],
     config=StrawberryConfig(auto_camel_case=True, scalar_map={Decimal: DECIMAL_SCALAR}),
 )
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from babel import Locale
+from services.validation import clean_country, clean_text
 
-from services.errors import InvalidInput
-
-_COUNTRIES = frozenset(
-    str(code) for code in Locale("en").territories if isinstance(code, str) and len(code) == 2
-)
-_LIMITS = {"line1": 200, "line2": 200, "city": 100, "state": 100, "postal_code": 20}
+#: Longest accepted value of each part (the GraphQL edge checks the same limits).
+PART_LIMITS = {"line1": 200, "line2": 200, "city": 100, "state": 100, "postal_code": 20}
 
 
 @dataclass(frozen=True)
@@ -25,28 +21,20 @@ class Address:
     country: str | None = None
 
     def cleaned(self, field_prefix: str) -> Address:
-        """Trimmed, country upper-cased, each part checked; raises InvalidInput."""
+        """Each part checked (services/validation.py), trimmed, country upper-cased;
+        raises InvalidInput naming the part."""
         values: dict[str, str | None] = {}
         for f in fields(self):
             raw = getattr(self, f.name)
-            value = raw.strip() if isinstance(raw, str) else None
-            value = value or None
-            limit = _LIMITS.get(f.name)
-            if value is not None and limit is not None and len(value) > limit:
-                raise InvalidInput(
-                    f"{f.name} is longer than {limit} characters.",
-                    field=f"{field_prefix}.{_camel(f.name)}",
+            field = f"{field_prefix}.{_camel(f.name)}"
+            if not isinstance(raw, str):
+                values[f.name] = None
+            elif f.name == "country":
+                values[f.name] = clean_country(raw, field=field) or None
+            else:
+                values[f.name] = (
+                    clean_text(raw, max_length=PART_LIMITS[f.name], field=field) or None
                 )
-            values[f.name] = value
-        country = values["country"]
-        if country is not None:
-            country = country.upper()
-            if country not in _COUNTRIES:
-                raise InvalidInput(
-                    "country must be an ISO 3166-1 alpha-2 code, e.g. US or DE.",
-                    field=f"{field_prefix}.country",
-                )
-            values["country"] = country
         return Address(**values)
 
     def columns(self) -> dict[str, str | None]:

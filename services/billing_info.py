@@ -20,8 +20,11 @@ from services.addresses import Address
 from services.auth import Principal
 from services.errors import InvalidInput
 from services.events import log as events
+from services.validation import clean_email, clean_text
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: Longest accepted value of each text part (the GraphQL edge checks the same limits).
+NAME_LIMIT = 200
+TAX_ID_LIMIT = 40
 _GENERIC_TAX_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{1,38}[A-Za-z0-9]$")
 _UNSET: Any = object()
 
@@ -67,7 +70,7 @@ def snapshot_to_info(snapshot: dict[str, Any] | None) -> BillingInfo:
 
 def clean_tax_id(value: str, country: str | None) -> str:
     """Validate with python-stdnum where it knows the country's VAT format."""
-    compact = value.strip()
+    compact = clean_text(value, max_length=TAX_ID_LIMIT, field="taxId")
     module = get_cc_module(country.lower(), "vat") if country else None
     if module is not None:
         try:
@@ -100,21 +103,28 @@ async def update_billing_info(
     account = await writable_account(principal, account_id)
     changes: dict[str, Any] = {}
     if name is not _UNSET:
-        name = (name or "").strip() or None
-        if name is not None and len(name) > 200:
-            raise InvalidInput("name is longer than 200 characters.", field="name")
-        changes["billing_name"] = name
+        changes["billing_name"] = (
+            clean_text(name or "", max_length=NAME_LIMIT, field="name") or None
+        )
     if email is not _UNSET:
-        email = (email or "").strip() or None
-        if email is not None and (len(email) > 254 or not _EMAIL.match(email)):
-            raise InvalidInput("email is not a valid address.", field="email")
-        changes["billing_email"] = email
+        changes["billing_email"] = clean_email(email or "", field="email") or None
     if address is not _UNSET:
         cleaned = address.cleaned("address") if address is not None else Address()
         changes.update(cleaned.columns())
+    country = changes.get("address_country", account.address_country)
     if tax_id is not _UNSET:
-        country = changes.get("address_country", account.address_country)
         changes["tax_id"] = clean_tax_id(tax_id, country) if tax_id and tax_id.strip() else None
+    elif account.tax_id and country != account.address_country:
+        # The tax ID on file was checked against the old country: a new country must
+        # accept it too, or the client sends a new one (or null) in the same call.
+        try:
+            changes["tax_id"] = clean_tax_id(account.tax_id, country)
+        except InvalidInput as exc:
+            raise InvalidInput(
+                f"The tax ID on file is not valid for {country or 'no country'}: "
+                "send taxId (or null to clear it) with the new address.",
+                field="taxId",
+            ) from exc
     if changes:
         async with in_transaction():
             await Account.filter(id=account.id).update(**changes)
