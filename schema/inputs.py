@@ -105,9 +105,10 @@ class PayInvoiceInput:
         default=None,
         description=(
             "Your own key for this payment (1 to 128 characters, e.g. a UUID). Sending the "
-            "same key again returns the first answer instead of charging twice; the same key "
-            "with a different invoice or card answers IDEMPOTENCY_CONFLICT. Reuse it when "
-            "retrying after a timeout."
+            "same key again returns the first answer instead of charging twice, or "
+            "PAYMENT_IN_PROGRESS while the first request is still running (retry with the "
+            "same key); the same key with a different invoice or card answers "
+            "IDEMPOTENCY_CONFLICT. Reuse it when retrying after a timeout."
         ),
     )
 

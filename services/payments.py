@@ -222,21 +222,36 @@ async def _after_lost_claim(
 
 
 async def _replay(ctx: ServiceContext, first: Payment, fingerprint: str) -> tuple[Invoice, Payment]:
-    """The answer to a repeated key: the first request's payment, as it stands now.
+    """The answer to a repeated key: one answer per key, or "in progress, retry".
 
-    A first attempt cut off before the provider answered (stale PENDING) is re-sent
-    with its own provider key first, so a client retrying after a timeout gets the
-    real outcome instead of "pending" forever.
+    While the first request has not recorded the provider's answer (PENDING) a repeat
+    gets PAYMENT_IN_PROGRESS, never a "PENDING" success; once it has, every repeat gets
+    that recorded outcome (REQUIRES_ACTION with the same nextAction, SUCCEEDED,
+    PROCESSING, or the decline), as the first request answered it. A first attempt
+    cut off before the provider answered (stale PENDING) is re-sent with its own
+    provider key first, so a client retrying after a timeout gets the real outcome
+    instead of "in progress" forever.
     """
     if first.request_fingerprint != fingerprint:
         raise IdempotencyConflict(field="idempotencyKey")
-    if (
-        first.status is PaymentStatus.PENDING
-        and ctx.clock.now() - first.updated_at > STALE_PENDING_AFTER
-    ):
+    if first.status is PaymentStatus.PENDING:
+        if ctx.clock.now() - first.updated_at <= STALE_PENDING_AFTER:
+            raise PaymentInProgress(
+                "The first request with this idempotency key is still being processed; "
+                "retry with the same key shortly for its answer.",
+                field="idempotencyKey",
+            )
         await settle_payment(ctx, first)
         await first.refresh_from_db()
-    if first.status is PaymentStatus.FAILED:
-        raise PaymentDeclined(first)
+        if first.status is PaymentStatus.PENDING:  # the provider still could not be asked
+            raise PaymentInProgress(
+                "The first request with this idempotency key has not been settled yet; "
+                "retry with the same key later.",
+                field="idempotencyKey",
+            )
     invoice = await Invoice.get(id=first.invoice_id)
+    if first.status is PaymentStatus.FAILED:
+        if first.failure_code == "canceled":
+            _superseded(invoice)
+        raise PaymentDeclined(first)
     return invoice, first
