@@ -27,6 +27,7 @@ from gateway.portal import portal_routes
 from gateway.ratelimit import build_rate_limiter
 from gateway.security import SecurityConfig, check_production_settings, security_middleware
 from gateway.settings import Settings
+from gateway.usage_ingest import usage_routes
 from gateway.webhooks import stripe_webhook
 from models import SubscriptionStatus
 from schema import schema
@@ -144,6 +145,7 @@ def create_app(
         *metrics_routes(settings),
         *document_routes(),
         *portal_routes(),
+        *usage_routes(settings),
         *(ide_routes() if settings.graphiql_enabled else []),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=security_middleware(settings))

@@ -16,6 +16,7 @@ import uvicorn
 
 from gateway import db
 from gateway.cli_keys import add_key_commands
+from gateway.cli_usage import add_usage_commands
 from gateway.logs import configure_logging
 from gateway.settings import Settings, get_settings
 
@@ -308,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     mk.set_defaults(func=cmd_makemigrations)
 
     add_key_commands(sub)
+    add_usage_commands(sub)
     return parser
 
 

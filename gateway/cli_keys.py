@@ -155,6 +155,27 @@ def cmd_rotate_api_key(args: argparse.Namespace, settings: Settings) -> int:
 
 
 @_guarded
+def cmd_create_service_key(args: argparse.Namespace, settings: Settings) -> int:
+    from services.auth import create_service_key
+
+    key = _run(
+        settings,
+        lambda: create_service_key(
+            now=_now(),
+            label=args.label,
+            expires_in=_lifetime(args),
+            hasher=key_hasher(settings),
+        ),
+    )
+    print(
+        "service key (reports usage for any account, reads usage only; shown once):",
+        file=sys.stderr,
+    )
+    print(key)
+    return 0
+
+
+@_guarded
 def cmd_revoke_api_key(args: argparse.Namespace, settings: Settings) -> int:
     from services.api_keys import revoke_api_key
 
@@ -195,6 +216,14 @@ def add_key_commands(sub: Any) -> None:
     partner.add_argument("--label", default="")
     partner.add_argument("--expires-in-days", type=int, metavar="DAYS")
     partner.set_defaults(func=cmd_create_partner_key)
+
+    service = sub.add_parser(
+        "create-service-key",
+        help="create a key for the product's backend: reports usage for any account",
+    )
+    service.add_argument("--label", default="")
+    service.add_argument("--expires-in-days", type=int, metavar="DAYS")
+    service.set_defaults(func=cmd_create_service_key)
 
     listing = sub.add_parser("list-api-keys", help="list keys (never their secrets)")
     listing.add_argument("--account", metavar="EMAIL", help="only keys that reach this account")

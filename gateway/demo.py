@@ -40,12 +40,14 @@ from services.auth import (
     authenticate,
     create_api_key,
     create_partner_key,
+    create_service_key,
 )
 from services.context import ServiceContext
 from services.customers import ensure_customer
 from services.errors import PaymentDeclined, Unauthenticated
 from services.invoices import issue_plan_invoice
 from services.usage import MICROS
+from services.usage.ingest import EventIn, report_usage
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +163,23 @@ async def seed_if_absent(ctx: ServiceContext, api_base: str, secret_key: str) ->
     # Seeding paid the history through the real path, which queued receipts for
     # months-old invoices: nobody should get those today.
     await OutboxMessage.all().delete()
+    await seed_usage(ctx, plus, free)
     return True
+
+
+async def seed_usage(ctx: ServiceContext, plus: Account, free: Account) -> None:
+    """Through the real ingestion path: plus@ at 850 of 1,000 credits (its 80 %
+    notification fired and emailed), free@ at 50 of 50 (blocked: allowed false)."""
+    service = Principal(role=ApiKeyRole.SERVICE, account_ids=frozenset(), caller="demo")
+    await report_usage(
+        ctx,
+        service,
+        [
+            EventIn(account_id=plus.id, id="demo-plus-1", meter="credits", quantity="600"),
+            EventIn(account_id=plus.id, id="demo-plus-2", meter="credits", quantity="250"),
+            EventIn(account_id=free.id, id="demo-free-1", meter="credits", quantity="50"),
+        ],
+    )
 
 
 async def seed_allowances(plans: dict[str, Plan]) -> None:
@@ -279,7 +297,8 @@ async def write_credentials(
     partner = await create_partner_key(
         account_emails=list(DEMO_EMAILS), now=now, label="demo", hasher=hasher
     )
-    data = {"accounts": accounts, "partner": partner}
+    service = await create_service_key(now=now, label="demo", hasher=hasher)
+    data = {"accounts": accounts, "partner": partner, "service": service}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n")
     path.chmod(0o600)
@@ -289,6 +308,7 @@ async def write_credentials(
 async def _keys_still_valid(data: dict[str, Any], hasher: KeyHasher, now: datetime) -> bool:
     try:
         await authenticate(f"Bearer {data['partner']}", hasher=hasher, now=now)
+        await authenticate(f"Bearer {data['service']}", hasher=hasher, now=now)
         return True
     except (Unauthenticated, KeyError):
         return False

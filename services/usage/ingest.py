@@ -62,6 +62,9 @@ class EventIn:
     meter: Any
     quantity: Any
     timestamp: datetime | None = None
+    #: Set by the caller when the event is already known bad (e.g. an unreadable
+    #: timestamp in the HTTP body): it is REJECTED with this reason.
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,9 @@ def _validate(
 
         if not isinstance(event.id, str) or not event.id.strip():
             reject("id is required")
+            continue
+        if event.problem is not None:
+            reject(event.problem)
             continue
         if len(event_id) > MAX_ID_LENGTH:
             reject(f"id is longer than {MAX_ID_LENGTH} characters")
