@@ -18,7 +18,8 @@ context (the gateway builds it from settings and the caller) and:
 
 Introspection is bounded like the rest: `__schema` and `__type` cost as any field,
 aliases count, and their depth has its own limit (`max_introspection_depth`: the
-standard introspection query GraphiQL sends is 15 levels deep and costs about 17,000).
+standard introspection query GraphiQL sends is 15 levels deep and costs about 15,000,
+so three fit in the budget and a fourth does not).
 A batch is checked operation by operation, and its total cost against the same budget
 (`batch_cost`, called by the HTTP layer before any operation runs).
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 
 import httpx
 import pytest
+from graphql import get_introspection_query
 
 from gateway.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from tests.factories import api_key, make_account
@@ -78,6 +80,115 @@ async def test_page_size_from_a_variable_is_checked_too(app_client: AppClient, d
     assert refused.status_code == 400
     assert allowed.status_code == 200
     assert allowed.json()["data"]["viewer"]["accounts"]["totalCount"] == 1
+
+
+MEDIA_TYPES = ("application/json", "application/graphql-response+json")
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        (
+            "query($n: Int = 500) { viewer { accounts(first: $n) { totalCount } } }",
+            "PAGE_SIZE_TOO_LARGE",
+        ),
+        (
+            "query($n: Int = 100) { viewer { accounts(first: $n) { nodes { invoices(first: $n)"
+            " { nodes { lines { description } payments { paymentMethod { last4 } } } } } } } }",
+            "QUERY_TOO_COSTLY",
+        ),
+    ],
+)
+async def test_a_variables_default_counts_like_a_value_sent(
+    app_client: AppClient, db: str, query: str, code: str
+) -> None:
+    key = await api_key(await make_account())
+    async with app_client() as http:
+        for accept in MEDIA_TYPES:
+            response = await _post(http, {"query": query}, key, Accept=accept)
+
+            assert response.status_code == 400, response.text
+            assert "data" not in response.json()
+            assert [e["extensions"]["code"] for e in response.json()["errors"]] == [code]
+
+
+# What GraphiQL sends (graphql-js's getIntrospectionQuery with its options): 15 levels deep.
+INTROSPECTION = get_introspection_query(
+    descriptions=True,
+    specified_by_url=True,
+    directive_is_repeatable=True,
+    schema_description=True,
+    input_value_deprecation=True,
+)
+FULL_SCHEMA = INTROSPECTION[INTROSPECTION.index("__schema") :].split("\n  fragment")[0]
+
+
+# graphql-core's MaxIntrospectionDepthRule counts fields/interfaces/possibleTypes; an
+# ofType chain goes past it
+DEEP_INTROSPECTION = '{ __type(name: "Query") { ' + "ofType { " * 20 + "name" + " }" * 20 + " } }"
+
+
+def _aliased_introspection(count: int) -> str:
+    body = INTROSPECTION.split("fragment FullType")[0].split("__schema", 1)[1]
+    fragments = "fragment FullType" + INTROSPECTION.split("fragment FullType", 1)[1]
+    selections = " ".join(f"s{i}: __schema {body.strip()[:-1]}" for i in range(count))
+    return "query {" + selections + "} " + fragments
+
+
+async def test_introspection_is_bounded_but_graphiql_still_works(
+    app_client: AppClient, db: str
+) -> None:
+    key = await api_key(await make_account())
+    async with app_client(max_aliases=100, max_tokens=20_000) as http:
+        graphiql = await _post(http, {"query": INTROSPECTION}, key)
+        started = time.perf_counter()
+        refused = {
+            "4 full introspections": await _post(http, {"query": _aliased_introspection(4)}, key),
+            "50 full introspections": await _post(http, {"query": _aliased_introspection(50)}, key),
+            "a deep introspection": await _post(http, {"query": DEEP_INTROSPECTION}, key),
+        }
+        elapsed = time.perf_counter() - started
+
+    assert graphiql.status_code == 200
+    assert graphiql.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+    codes = {
+        name: [e["extensions"]["code"] for e in r.json()["errors"]] for name, r in refused.items()
+    }
+    assert codes == {
+        "4 full introspections": ["QUERY_TOO_COSTLY"],
+        "50 full introspections": ["QUERY_TOO_COSTLY"],
+        "a deep introspection": ["QUERY_TOO_DEEP"],
+    }
+    assert all(r.status_code == 400 and "data" not in r.json() for r in refused.values())
+    assert elapsed < 2  # refused before execution (50 used to take seconds)
+
+
+async def test_a_batch_is_costed_as_a_whole_before_any_operation_runs(
+    app_client: AppClient, db: str
+) -> None:
+    account = await make_account()
+    key = await api_key(account)
+    heavy = {"query": _aliased_introspection(2)}  # about 30,000: one fits, two do not
+    rename = {"query": 'mutation { updateBillingInfo(input: {name: "Mallory"}) { __typename } }'}
+    too_deep = {"query": DEEP_INTROSPECTION}
+    async with app_client() as http:
+        one = await _post(http, [heavy, too_deep], key)
+        refused = {
+            accept: await _post(http, [rename, heavy, heavy], key, Accept=accept)
+            for accept in MEDIA_TYPES
+        }
+
+    # each operation is checked (the deep one refused, the other ran)
+    assert one.status_code == 200
+    first, second = one.json()
+    assert first["data"]["s0"]["queryType"]["name"] == "Query"
+    assert [e["extensions"]["code"] for e in second["errors"]] == ["QUERY_TOO_DEEP"]
+    # and the batch's total against the budget: refused whole, nothing ran
+    for response in refused.values():
+        assert response.status_code == 400
+        assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["QUERY_TOO_COSTLY"]
+    await account.refresh_from_db()
+    assert account.billing_name == "Alice Ltd"
 
 
 async def test_body_size_and_batch_limits(app_client: AppClient, db: str) -> None:
