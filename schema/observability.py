@@ -9,6 +9,8 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import ExpectedGraphQLError
+from schema.limits import LIMIT_CODES
+from schema.request_errors import REQUEST_CODES
 from services import observability as metrics
 
 
@@ -17,8 +19,10 @@ def error_code(error: GraphQLError) -> str:
     kind of failure."""
     code = (error.extensions or {}).get("code")
     original = error.original_error
-    if original is None:  # parse or validation error, or one already masked
-        return "INTERNAL" if code == "INTERNAL" else "GRAPHQL_VALIDATION"
+    if original is None:  # parse, validation, variables or limits, or one already masked
+        if code == "INTERNAL" or code in REQUEST_CODES or code in LIMIT_CODES:
+            return str(code)
+        return "GRAPHQL_VALIDATION"
     if isinstance(original, ExpectedGraphQLError) and isinstance(code, str):
         return code
     return "INTERNAL"
