@@ -36,6 +36,9 @@ _TABLE: dict[type[svc.BillingError], type[gql.UserError]] = {
     svc.CardDeclined: gql.CardDeclinedError,
     svc.ProviderUnavailable: gql.ProviderUnavailableError,
     svc.OverageNotAvailable: gql.OverageNotAvailableError,
+    svc.QuoteExpired: gql.QuoteExpiredError,
+    svc.OutstandingBalance: gql.OutstandingBalanceError,
+    svc.PlanChangeNotAllowed: gql.PlanChangeNotAllowedError,
 }
 
 

@@ -108,6 +108,28 @@ class ErrorCode(Enum):
             "includes."
         ),
     )
+    QUOTE_EXPIRED = strawberry.enum_value(
+        "QUOTE_EXPIRED",
+        description=(
+            "The plan-change quote expired (15 minutes), was already used, belongs to another "
+            "account or plan, or the subscription changed since: preview again. Nothing was "
+            "charged."
+        ),
+    )
+    OUTSTANDING_BALANCE = strawberry.enum_value(
+        "OUTSTANDING_BALANCE",
+        description=(
+            "The subscription is past due: pay the open balance before upgrading. Downgrades "
+            "and cancellation still work."
+        ),
+    )
+    PLAN_CHANGE_NOT_ALLOWED = strawberry.enum_value(
+        "PLAN_CHANGE_NOT_ALLOWED",
+        description=(
+            "Not a self-service change: the Enterprise plan (arranged with sales), or "
+            "canceling when there is no paid subscription."
+        ),
+    )
     PROVIDER_UNAVAILABLE = strawberry.enum_value(
         "PROVIDER_UNAVAILABLE",
         description=(
@@ -275,4 +297,34 @@ class ProviderUnavailableError(UserError):
     )
 )
 class OverageNotAvailableError(UserError):
+    pass
+
+
+@strawberry.type(
+    description=(
+        "Code QUOTE_EXPIRED: the quote is expired, used, another account's or plan's, or the "
+        "subscription changed since it was made. Nothing was charged; preview again."
+    )
+)
+class QuoteExpiredError(UserError):
+    pass
+
+
+@strawberry.type(
+    description=(
+        "Code OUTSTANDING_BALANCE: the subscription is past due; pay the open invoices "
+        "before upgrading."
+    )
+)
+class OutstandingBalanceError(UserError):
+    pass
+
+
+@strawberry.type(
+    description=(
+        "Code PLAN_CHANGE_NOT_ALLOWED: not a self-service change (the Enterprise plan, or "
+        "nothing paid to cancel)."
+    )
+)
+class PlanChangeNotAllowedError(UserError):
     pass

@@ -17,6 +17,7 @@ from schema.inputs import (
     PaymentMethodIdInput,
     UpdateBillingInfoInput,
 )
+from schema.plan_change_mutations import PlanChangeMutations
 from schema.usage_payloads import (
     ReportUsageInput,
     UpdateOverageSettingsInput,
@@ -56,7 +57,7 @@ _PROVIDER = (
         "and returns a union: its success type, or an error type implementing `UserError`."
     )
 )
-class Mutation:
+class Mutation(PlanChangeMutations):
     @strawberry.mutation(
         description=_doc(
             "Begin adding a card (setup first): creates a SetupIntent at the payment provider "

@@ -12,8 +12,8 @@
    webhook or the reconciler.
 
 The client's idempotency key is stored on the quote: the same key replays the first
-answer (re-sending a cut-off attempt with its own provider key), a different request
-under it conflicts.
+answer (re-sending a cut-off attempt with its own provider key; PAYMENT_IN_PROGRESS
+while the first attempt is unsettled), a different request under it conflicts.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from services.errors import (
     InvoiceNotPayable,
     NotFound,
     PaymentDeclined,
+    PaymentInProgress,
     PaymentMethodNotUsable,
     PaymentMethodRequired,
     QuoteExpired,
@@ -186,6 +187,10 @@ async def replay(
     ):
         await settle_payment(ctx, payment)  # re-sent with its own key: never twice
         await payment.refresh_from_db()
+    if payment.status is PaymentStatus.PENDING:
+        # The first request has not recorded the provider's answer: "in progress, retry",
+        # never a PENDING success (as payInvoice answers a repeated key).
+        raise PaymentInProgress()
     if payment.status is PaymentStatus.FAILED:
         raise PaymentDeclined(payment)
     await invoice.refresh_from_db()

@@ -13,6 +13,7 @@ from resolvers.context import Info
 from resolvers.ids import from_global_id, to_global_id
 from schema.types.common import Money, Node
 from schema.types.enums import BillingInterval, PlanTier, SubscriptionStatus
+from schema.types.plan_change_enums import CancellationReason
 from schema.types.usage import PlanAllowance
 from services import subscriptions
 
@@ -68,11 +69,15 @@ class Subscription(Node):
     current_period_end: datetime = strawberry.field(
         description="End of the billing period now running (UTC, ISO 8601)."
     )
-    next_billing_date: datetime | None = strawberry.field(
+    cancel_at_period_end: bool = strawberry.field(
         description=(
-            "When the next invoice is issued and charged to the default card; null once the "
-            "subscription is CANCELED or UNPAID (nothing more will be billed)."
+            "True once the customer canceled: paid features stay on until "
+            "`currentPeriodEnd`, then the account moves to the Free plan with no further "
+            "bill. `resumeSubscription` undoes it before then."
         )
+    )
+    cancellation_reason: CancellationReason | None = strawberry.field(  # type: ignore[valid-type]
+        description="The reason given when canceling; null unless `cancelAtPeriodEnd`."
     )
     paid_features_enabled: bool = strawberry.field(
         description=(
@@ -89,7 +94,8 @@ class Subscription(Node):
             status=sub.status,
             current_period_start=sub.current_period_start,
             current_period_end=sub.current_period_end,
-            next_billing_date=subscriptions.next_billing_date(sub),
+            cancel_at_period_end=sub.cancel_at_period_end,
+            cancellation_reason=sub.cancellation_reason if sub.cancel_at_period_end else None,
             paid_features_enabled=subscriptions.paid_features_enabled(sub),
         )
 
@@ -97,6 +103,35 @@ class Subscription(Node):
         plan = await info.context.loaders.plan_by_id.load(self.model.plan_id)
         assert plan is not None
         return plan
+
+    async def _pending(self, info: Info) -> PlanModel | None:
+        if self.model.pending_plan_id is None:
+            return None
+        return await info.context.loaders.plan_by_id.load(self.model.pending_plan_id)
+
+    @strawberry.field(
+        description=(
+            "When the next invoice is issued and charged to the default card; null once the "
+            "subscription is CANCELED or UNPAID, or when it ends or moves to the Free plan at "
+            "the period end (nothing more will be billed)."
+        )
+    )
+    async def next_billing_date(self, info: Info) -> datetime | None:
+        return subscriptions.next_billing_date(self.model, await self._pending(info))
+
+    @strawberry.field(
+        description=(
+            "A downgrade scheduled for the period end (see `changePlan`); null when none. "
+            "`cancelPendingPlanChange` drops it."
+        )
+    )
+    async def pending_change(self, info: Info) -> PendingPlanChange | None:
+        plan = await self._pending(info)
+        if plan is None:
+            return None
+        return PendingPlanChange(
+            plan=Plan.from_model(plan), effective_at=self.model.current_period_end
+        )
 
     @strawberry.field(description="The plan the account is subscribed to.")
     async def plan(self, info: Info) -> Plan:
@@ -109,5 +144,15 @@ class Subscription(Node):
         )
     )
     async def next_billing_amount(self, info: Info) -> Money | None:
-        amount = subscriptions.next_billing_amount(self.model, await self._plan(info))
+        amount = subscriptions.next_billing_amount(
+            self.model, await self._plan(info), await self._pending(info)
+        )
         return None if amount is None else Money.from_value(amount)
+
+
+@strawberry.type(description="A downgrade scheduled for the end of the current period.")
+class PendingPlanChange:
+    plan: Plan = strawberry.field(description="The plan the subscription moves to.")
+    effective_at: datetime = strawberry.field(
+        description="When it moves: the end of the current period (`currentPeriodEnd`)."
+    )

@@ -10,7 +10,7 @@ from tests.faults.proxy import Fault
 
 MATRIX_PATH = Path(__file__).resolve().parents[2] / "docs" / "fault-matrix.md"
 
-PATHS = ("payInvoice", "confirmPayment", "renewal", "dunning retry")
+PATHS = ("payInvoice", "confirmPayment", "renewal", "dunning retry", "changePlan")
 FAULTS = tuple(Fault)
 RETRIES = (0, 2)
 
@@ -27,6 +27,8 @@ _PATH_TEXT = {
     "confirmPayment": "`confirmPayment` after 3-D Secure (GraphQL); fault on the lookup",
     "renewal": "worker renewal: `renew_due` + `collect_due`, off-session charge",
     "dunning retry": "worker dunning retry (day 1, new default card), off-session charge",
+    "changePlan": "`changePlan` upgrade Plus → Plus 5K (GraphQL, client `idempotencyKey`), "
+    "prorated invoice; fault on the charge; the plan must switch once, with the money",
 }
 
 

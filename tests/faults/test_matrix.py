@@ -26,6 +26,8 @@ from models import (
     InvoiceStatus,
     Payment,
     PaymentStatus,
+    Plan,
+    PlanChangeQuote,
     Subscription,
     SubscriptionStatus,
 )
@@ -36,6 +38,7 @@ from services.context import ServiceContext
 from services.documents.pool import RenderPool
 from services.drift import find_drift
 from services.payments import STALE_PENDING_AFTER, pay_invoice
+from services.plan_changes import preview_plan_change
 from services.provider.stripe import StripeProvider
 from services.reconcile import settle_stale
 from services.renewals import renew_due
@@ -47,11 +50,13 @@ from tests.factories import (
     api_key,
     make_account,
     make_invoice,
+    subscribe,
 )
 from tests.faults.matrix import FAULTS, PATHS, RETRIES, MatrixRow
 from tests.faults.proxy import Fault, FaultProxy
 from tests.graphql.helpers import gid
 from tests.lifecycle.helpers import due_subscription
+from tests.plan_change_helpers import catalogue
 from tests.sandbox_browser import authenticate_payment, complete_setup_3ds
 
 CHARGE = "/v1/payment_intents"
@@ -68,6 +73,15 @@ PAY_INVOICE = f"""
 mutation Pay($invoiceId: ID!, $idempotencyKey: String) {{
   payInvoice(input: {{invoiceId: $invoiceId, idempotencyKey: $idempotencyKey}}) {{ {_RESULT} }}
 }}
+"""
+CHANGE_PLAN = """
+mutation Change($planId: ID!, $quoteId: String!, $idempotencyKey: String) {
+  changePlan(input: {planId: $planId, quoteId: $quoteId, idempotencyKey: $idempotencyKey}) {
+    __typename
+    ... on ChangePlanSuccess { invoice { status } payment { id status } }
+    ... on UserError { code message }
+  }
+}
 """
 CONFIRM_PAYMENT = f"""
 mutation Confirm($paymentId: ID!) {{
@@ -90,6 +104,7 @@ class Scenario:
         self.ctx, self.clock, self.proxy, self.sandbox, self.http = ctx, clock, proxy, sandbox, http
         self.saw: list[str] = []
         self.subscription: Subscription | None = None
+        self.target_plan_id: int | None = None  # changePlan: the plan it must end on
 
     async def mutation(self, query: str, name: str, key: str, **variables: Any) -> bool:
         """Send a mutation as a client would; True once it answered the final state."""
@@ -102,7 +117,7 @@ class Scenario:
         body = response.json()
         assert "errors" not in body, body  # never a masked top-level error
         result = body["data"][name]
-        if result["__typename"] == "PayInvoiceSuccess":
+        if result["__typename"] in ("PayInvoiceSuccess", "ChangePlanSuccess"):
             status = result["payment"]["status"]
             self.saw.append(f"{status}")
             return bool(status == "SUCCEEDED")
@@ -189,11 +204,37 @@ async def dunning_retry_path(s: Scenario, fault: Fault) -> Invoice:
     return await Invoice.get(subscription_id=s.subscription.id)
 
 
+async def change_plan_path(s: Scenario, fault: Fault) -> Invoice:
+    account = await make_account()
+    await add_card(s.ctx, s.sandbox, account)
+    s.subscription = await subscribe(account)
+    plans = await catalogue()
+    s.target_plan_id = plans.plus_5k.id
+    quote = await preview_plan_change(s.ctx, admin_of(account), None, plans.plus_5k.id)
+    key = await api_key(account)
+    variables = {
+        "planId": gid("Plan", plans.plus_5k.id),
+        "quoteId": quote.token,
+        "idempotencyKey": "change-once",
+    }
+
+    s.proxy.inject("POST", CHARGE, fault)
+    done = await s.mutation(CHANGE_PLAN, "changePlan", key, **variables)
+    await s.proxy.settle()
+    if not done:  # the client retries with its key once the attempt counts as cut off
+        s.clock.advance(STALE_PENDING_AFTER + timedelta(seconds=1))
+        await s.mutation(CHANGE_PLAN, "changePlan", key, **variables)
+    used = await PlanChangeQuote.get(id=quote.id)
+    assert used.invoice_id is not None
+    return await Invoice.get(id=used.invoice_id)
+
+
 _PATHS: dict[str, Callable[[Scenario, Fault], Awaitable[Invoice]]] = {
     "payInvoice": pay_invoice_path,
     "confirmPayment": confirm_payment_path,
     "renewal": renewal_path,
     "dunning retry": dunning_retry_path,
+    "changePlan": change_plan_path,
 }
 assert tuple(_PATHS) == PATHS
 
@@ -265,7 +306,12 @@ async def test_money_path_under_fault(
         charges=f"{len(succeeded)} / {len(charges)}",
         state=f"{invoice.status.value}; "
         + ", ".join(p.status.value for p in payments)
-        + (f"; subscription {s.subscription.status.value}" if s.subscription else ""),
+        + (f"; subscription {s.subscription.status.value}" if s.subscription else "")
+        + (
+            f" on {(await Plan.get(id=s.subscription.plan_id)).code}"
+            if s.subscription and s.target_plan_id
+            else ""
+        ),
         drift="none" if not drift else ", ".join(d.kind for d in drift),
         passed=False,
     )
@@ -280,4 +326,6 @@ async def test_money_path_under_fault(
     assert report.errors == [], row
     if s.subscription is not None:
         assert s.subscription.status is SubscriptionStatus.ACTIVE, row
+    if s.target_plan_id is not None:  # the money moved once, so the plan switched
+        assert s.subscription is not None and s.subscription.plan_id == s.target_plan_id, row
     fault_matrix.append(dataclasses.replace(row, passed=True))

@@ -51,6 +51,23 @@ ALL_MUTATIONS: dict[str, str] = {
     "updateBillingInfo": f"""
         mutation($a: ID) {{
           updateBillingInfo(input: {{accountId: $a, name: "Mallory"}}) {{ {_ERROR} }} }}""",
+    "previewPlanChange": f"""
+        mutation($a: ID, $plan: ID! = "{to_global_id("Plan", 1)}") {{
+          previewPlanChange(input: {{accountId: $a, planId: $plan}}) {{ {_ERROR} }} }}""",
+    "changePlan": f"""
+        mutation($a: ID, $plan: ID! = "{to_global_id("Plan", 1)}", $cpm: ID) {{
+          changePlan(input: {{accountId: $a, planId: $plan, quoteId: "qt_made_up",
+                              paymentMethodId: $cpm}}) {{ {_ERROR} }} }}""",
+    "cancelPendingPlanChange": f"""
+        mutation($a: ID) {{ cancelPendingPlanChange(input: {{accountId: $a}}) {{ {_ERROR} }} }}""",
+    "cancelSubscription": f"""
+        mutation($a: ID) {{
+          cancelSubscription(input: {{accountId: $a, reason: UNUSED}}) {{ {_ERROR} }} }}""",
+    "resumeSubscription": f"""
+        mutation($a: ID) {{ resumeSubscription(input: {{accountId: $a}}) {{ {_ERROR} }} }}""",
+    "updatePaymentMethod": f"""
+        mutation($pm: ID!) {{
+          updatePaymentMethod(input: {{paymentMethodId: $pm, expMonth: 12}}) {{ {_ERROR} }} }}""",
 }
 
 

@@ -85,6 +85,42 @@ CASES: dict[str, tuple[str, Any]] = {
               updateUsageNotifications(input: {{accountId: $a, email: false}}) {{ {_ERR} }} }}""",
         lambda v, a: {"a": v["a"]},
     ),
+    "Mutation.previewPlanChange.input.accountId": (
+        ALL_MUTATIONS["previewPlanChange"],
+        lambda v, a: {"a": v["a"]},
+    ),
+    "Mutation.previewPlanChange.input.planId": (
+        ALL_MUTATIONS["previewPlanChange"],
+        lambda v, a: {"plan": v["pm"]},  # the victim's card passed as a plan
+    ),
+    "Mutation.changePlan.input.accountId": (
+        ALL_MUTATIONS["changePlan"],
+        lambda v, a: {"a": v["a"]},
+    ),
+    "Mutation.changePlan.input.planId": (
+        ALL_MUTATIONS["changePlan"],
+        lambda v, a: {"plan": v["pm"]},
+    ),
+    "Mutation.changePlan.input.paymentMethodId": (
+        ALL_MUTATIONS["changePlan"],
+        lambda v, a: {"a": a["a"], "cpm": v["pm"]},  # my account, the victim's card
+    ),
+    "Mutation.cancelPendingPlanChange.input.accountId": (
+        ALL_MUTATIONS["cancelPendingPlanChange"],
+        lambda v, a: {"a": v["a"]},
+    ),
+    "Mutation.cancelSubscription.input.accountId": (
+        ALL_MUTATIONS["cancelSubscription"],
+        lambda v, a: {"a": v["a"]},
+    ),
+    "Mutation.resumeSubscription.input.accountId": (
+        ALL_MUTATIONS["resumeSubscription"],
+        lambda v, a: {"a": v["a"]},
+    ),
+    "Mutation.updatePaymentMethod.input.paymentMethodId": (
+        ALL_MUTATIONS["updatePaymentMethod"],
+        lambda v, a: {"pm": v["pm"]},
+    ),
 }
 
 
@@ -94,7 +130,10 @@ ROLE_FIRST = {"Mutation.reportUsage.input.accountId"}
 
 #: Cases whose first ID is the attacker's own object: a viewer is refused on that one
 #: (found, then role) before the victim's ID is even looked up.
-OWN_OBJECT_FIRST = {"Mutation.payInvoice.input.paymentMethodId"}
+OWN_OBJECT_FIRST = {
+    "Mutation.payInvoice.input.paymentMethodId",
+    "Mutation.changePlan.input.paymentMethodId",
+}
 
 
 def _id_paths(input_type: Any, prefix: str, seen: frozenset[str]) -> list[str]:
