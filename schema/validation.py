@@ -47,11 +47,14 @@ def _empty_page(return_type: Any) -> Callable[[], object] | None:
     connection = getattr(definition, "origin", None)
     if connection is None:
         return None
-    return lambda: connection(
-        edges=[],
-        page_info=PageInfo.of([], has_next_page=False, has_previous_page=False),
-        total_count=0,
-    )
+    counted = "totalCount" in getattr(named, "fields", {})
+
+    def empty() -> object:
+        page_info = PageInfo.of([], has_next_page=False, has_previous_page=False)
+        extra = {"total_count": 0} if counted else {}
+        return connection(edges=[], page_info=page_info, **extra)
+
+    return empty
 
 
 def _field_error(info: GraphQLResolveInfo, exc: InvalidInput) -> GraphQLError:

@@ -185,8 +185,10 @@ class PageInfo:
     def of(
         cls, cursors: Sequence[str], *, has_next_page: bool, has_previous_page: bool
     ) -> PageInfo:
+        """`first: 0` reads only `totalCount`: an empty page has no `endCursor` to go on
+        from, so it never says `hasNextPage` (a client looping on it would not move)."""
         return cls(
-            has_next_page=has_next_page,
+            has_next_page=has_next_page and bool(cursors),
             has_previous_page=has_previous_page,
             start_cursor=cursors[0] if cursors else None,
             end_cursor=cursors[-1] if cursors else None,
