@@ -162,13 +162,18 @@ async def delete_payment_method(
         pm = pm_locked
         others = await usable_cards(account.id, now, excluding=pm.id)
         if pm.is_default and account.tier is not PlanTier.FREE:
-            raise DefaultPaymentMethodRequired(
-                "The default card cannot be deleted; make another card the default first."
-                if others
-                else "This is your only usable card and your plan needs one on file: "
-                "add another card first, then delete this one.",
-                field="paymentMethodId",
-            )
+            if not others:
+                raise DefaultPaymentMethodRequired(
+                    "Your plan needs a usable card on file and this is your default: "
+                    "add another card first, then delete this one.",
+                    field="paymentMethodId",
+                )
+            if is_usable(pm, now):
+                raise DefaultPaymentMethodRequired(
+                    "The default card cannot be deleted; make another card the default first.",
+                    field="paymentMethodId",
+                )
+            # An expired default may go: the newest usable card takes over (remove_card).
         if is_usable(pm, now) and not others and await has_billing_plan(account.id):
             raise DefaultPaymentMethodRequired(
                 "Your paid plan needs at least one card on file; add another card first.",

@@ -219,6 +219,25 @@ async def test_add_a_card_without_3ds(
     ]
 
 
+async def test_an_expired_card_is_refused_in_the_add_card_form(
+    page: Page, start_portal: PortalFactory, services: ServiceContext, sandbox: Sandbox
+) -> None:
+    account, *_ = await plus_account(services, sandbox, cards=("4242424242424242",))
+    portal = await start_portal()
+    await sign_in(page, portal.url, await key_for(account))
+
+    # when the customer saves a card that expired last month, asking for it as default
+    await page.get_by_role("button", name="Add a payment method").click()
+    await fill_card(page, "5555555555554444", exp_month="10", exp_year="26")
+    await page.get_by_label("Make this my default payment method").check()
+    await page.get_by_role("button", name="Save card").click()
+
+    # then the form says it expired (CARD_DECLINED), and nothing was added or changed
+    await expect(page.locator("#add-card-error")).to_contain_text("expired")
+    cards = await _cards(account)
+    assert [(c.last4, c.is_default) for c in cards] == [("4242", True)]
+
+
 async def test_add_a_card_with_3ds_failed_then_passed(
     page: Page, start_portal: PortalFactory, services: ServiceContext, sandbox: Sandbox
 ) -> None:

@@ -230,3 +230,27 @@ async def test_the_worker_charges_a_usable_card_when_the_default_expired(
     assert report.succeeded == 1 and payment.status is PaymentStatus.SUCCEEDED
     assert payment.payment_method_id == spare.id
     assert await defaults_of(account) == [spare.id]
+
+
+async def test_an_expired_default_can_be_deleted_when_a_usable_card_takes_over(
+    services, sandbox, provider, clock
+):
+    from models import PlanTier
+    from services.errors import DefaultPaymentMethodRequired
+    from services.payment_methods import delete_payment_method
+
+    # given a paid plan whose default card expired, and a spare good card
+    account = await make_account(tier=PlanTier.PLUS)
+    await subscribe(account)
+    expired = await add_card(services, sandbox, account)
+    await PaymentMethod.filter(id=expired.id).update(exp_month=10, exp_year=2026)
+    spare = await add_card(services, sandbox, account)
+
+    # when the expired default is deleted, then it goes and the spare is the default
+    await delete_payment_method(services, admin_of(account), expired.id)
+    assert await defaults_of(account) == [spare.id]
+
+    # and the spare, now the only usable card, cannot go: add another first
+    async with refused(provider, DefaultPaymentMethodRequired) as info:
+        await delete_payment_method(services, admin_of(account), spare.id)
+    assert "add another card first" in info.value.message

@@ -27,9 +27,13 @@ function hasPaidPlan(account) {
 export function deleteRefusal(pm, account) {
   const others = account.paymentMethods.filter((o) => o.id !== pm.id && o.status === "ACTIVE");
   if (pm.isDefault && account.tier !== "FREE") {
-    return others.length > 0
-      ? "Your default card can't be deleted. Make another card the default first."
-      : "This is your only usable card and your plan needs one on file. Add another card first.";
+    if (others.length === 0) {
+      return "Your plan needs a usable card on file. Add another card first, then delete this one.";
+    }
+    // An expired default may go: the newest usable card takes over.
+    if (pm.status === "ACTIVE") {
+      return "Your default card can't be deleted. Make another card the default first.";
+    }
   }
   if (pm.status === "ACTIVE" && others.length === 0 && hasPaidPlan(account)) {
     return "Your paid plan needs at least one card on file. Add another card first.";
