@@ -29,6 +29,7 @@ from gateway.graphql_http import GraphQLEndpoint
 from gateway.logs import log_formatter
 from gateway.settings import Settings
 from resolvers import invoice_pages
+from schema import limits
 from services import billing_info
 from services.context import ServiceContext
 from services.documents.pool import RenderPool
@@ -267,6 +268,12 @@ async def test_no_input_value_reaches_a_log(
         headers={"Authorization": f"Bearer {CARD}"},
     )
 
+    # and a schema extension fails before execution, with the input in its message
+    monkeypatch.setattr(limits, "coerce_variables", _explode_with_the_input)
+    answers["extension fails"] = await send(
+        "POST", "/graphql", json={"query": UPDATE, "variables": SECRET_VARIABLES}, headers=auth
+    )
+
     # and the endpoint itself fails, with the input in its exception's message
     async def broken_context(self: GraphQLEndpoint, request: Any, response: Any = None) -> NoReturn:
         raise RuntimeError(f"no context for {CARD} {NAME} {EMAIL} cvc {CVC}")
@@ -302,6 +309,7 @@ async def test_no_input_value_reaches_a_log(
     masked = answers["POST a resolver fails (mutation) (application/json)"].json()
     assert masked["errors"][0]["message"] == "Unexpected error."
     assert answers["endpoint fails"].status_code == 500
+    assert answers["extension fails"].status_code == 500
     too_costly = answers["POST a batch over the cost budget (application/json)"]
     assert too_costly.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
     # and nothing reached the provider
