@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -139,8 +140,11 @@ async def issue_plan_invoice(
     now: datetime,
     due_in: timedelta,
     collect_at: datetime | None = None,
+    extra_lines: Sequence[tuple[str, int]] = (),
 ) -> Invoice:
-    """One billing period of a plan, issued: a single line for the plan's price.
+    """One billing period of a plan, issued: a line for the plan's price, then
+    `extra_lines` ((description, amount), e.g. the closing period's overage) at
+    positions 1, 2, ...
 
     `collect_at` puts it in the worker's collection queue (renewals); without it the
     customer pays it from the portal.
@@ -151,8 +155,8 @@ async def issue_plan_invoice(
         currency=plan.currency,
         period_start=start,
         period_end=end,
-        subtotal=plan.price_amount,
-        total=plan.price_amount,
+        subtotal=plan.price_amount + sum(amount for _, amount in extra_lines),
+        total=plan.price_amount + sum(amount for _, amount in extra_lines),
         auto_collect=collect_at is not None,
         created_at=now,
     )
@@ -163,6 +167,15 @@ async def issue_plan_invoice(
         unit_amount=plan.price_amount,
         amount=plan.price_amount,
     )
+    for position, (description, amount) in enumerate(extra_lines, start=1):
+        await InvoiceLine.create(
+            invoice=invoice,
+            position=position,
+            description=description,
+            quantity=1,
+            unit_amount=amount,
+            amount=amount,
+        )
     issued = await issue_invoice(invoice, now, due_in=due_in)
     if collect_at is not None:
         await Invoice.filter(id=issued.id, status=InvoiceStatus.OPEN).update(

@@ -26,6 +26,7 @@ from services.context import ServiceContext
 from services.events import log as events
 from services.invoices import issue_plan_invoice
 from services.plan_switch import CLEARED, renewal_target, switched_at_renewal
+from services.usage.billing import bill_closing_period, rate_closing_period
 
 RENEWABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
 
@@ -80,6 +81,8 @@ async def _renew_one(ctx: ServiceContext, now: datetime) -> int | None:
         )
         if sub is None:
             return None
+        # Rated before the period moves on: the closing period's overage, under its plan.
+        closing = await rate_closing_period(sub)
         current = await Plan.get(id=sub.plan_id)
         # A downgrade or a cancellation the customer scheduled starts with this period.
         switch_to = await renewal_target(sub, current)
@@ -104,7 +107,8 @@ async def _renew_one(ctx: ServiceContext, now: datetime) -> int | None:
         if switch_to is not None:
             next_billing = end if plan.price_amount else None
             await switched_at_renewal(sub, current, plan, next_billing, now, ctx.policy)
-        if plan.price_amount == 0:
+        if plan.price_amount == 0 and not closing.lines:
+            await bill_closing_period(sub, closing, None, now)
             return 0
         issued = await issue_plan_invoice(
             sub,
@@ -114,5 +118,7 @@ async def _renew_one(ctx: ServiceContext, now: datetime) -> int | None:
             now=now,
             due_in=ctx.policy.invoice_due_in,
             collect_at=now,
+            extra_lines=[(line.description, line.amount) for line in closing.lines],
         )
+        await bill_closing_period(sub, closing, issued.id, now)
         return issued.id

@@ -23,6 +23,7 @@ from models import (
     PlanChangeQuote,
     PlanChangeTiming,
 )
+from tests.usage_invariants import usage_violations
 
 
 async def ledger_violations() -> list[str]:
@@ -54,6 +55,7 @@ async def ledger_violations() -> list[str]:
             problems.append(
                 f"account {account_id}: {defaults.get(account_id, 0)} default cards, {count} active"
             )
+    problems.extend(await usage_violations())
     problems.extend(await proration_violations())
     return problems
 

@@ -20,10 +20,12 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models import Account, NotificationKind, PlanTier, UsageNotificationSetting
+from models.events import BillingEventType as EV
 from services import notifications
 from services.auth import Principal
 from services.context import ServiceContext
 from services.errors import InvalidInput
+from services.events import log as events
 from services.money import Money
 from services.usage import from_micros
 from services.usage.rating import Allowance, OverageState, line_amount
@@ -185,10 +187,17 @@ async def fire_crossings(
     }
     for row in inserted:
         account = accounts[int(row["account_id"])]
+        fired = by_key[(account.id, str(row["kind"]), int(row["meter_id"]), int(row["threshold"]))]
+        await events.append(
+            EV.USAGE_THRESHOLD_REACHED,
+            account_id=account.id,
+            notification_id=int(row["id"]),
+            now=now,
+            data={"kind": fired.kind.value, "threshold": fired.threshold},
+        )
         setting = settings.get(account.id)
         if setting is not None and not setting.email:
             continue
-        fired = by_key[(account.id, str(row["kind"]), int(row["meter_id"]), int(row["threshold"]))]
         await notifications.enqueue(
             template="usage_notification",
             account=account,

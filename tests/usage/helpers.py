@@ -12,6 +12,7 @@ from models import (
     Meter,
     PaymentMethod,
     PaymentMethodStatus,
+    Plan,
     PlanAllowance,
     PlanTier,
     Subscription,
@@ -52,6 +53,8 @@ async def metered_account(
         plan = await make_plan(PlanTier.ENTERPRISE, price=250000)
         await Subscription.filter(id=sub.id).update(plan_id=plan.id)
         sub = await Subscription.get(id=sub.id)
+    if tier is PlanTier.FREE:  # the factories' plans all cost $29
+        await Plan.filter(id=sub.plan_id).update(price_amount=0)
     meter = await credits_meter()
     included, price = CATALOGUE[tier]
     await PlanAllowance.get_or_create(

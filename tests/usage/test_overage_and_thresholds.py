@@ -15,6 +15,7 @@ from models import (
     PlanTier,
     UsageNotificationSetting,
 )
+from models.events import BillingEvent
 from services.context import ServiceContext
 from services.errors import (
     InvalidInput,
@@ -189,6 +190,9 @@ async def test_thresholds_fire_once_each_with_an_email(services: ServiceContext)
     ]
     emails = await OutboxMessage.filter(account_id=account.id).order_by("id")
     assert [e.template for e in emails] == ["usage_notification"] * 3
+    logged = await BillingEvent.filter(account_id=account.id, type="USAGE_THRESHOLD_REACHED")
+    notes = await Notification.filter(account_id=account.id).order_by("id")
+    assert sorted(e.notification_id for e in logged) == [n.id for n in notes]
     assert "Turn on overage" in emails[0].context["message"]
 
 
