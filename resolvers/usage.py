@@ -29,7 +29,7 @@ async def report_usage(info: Info, input: payloads.ReportUsageInput) -> payloads
         account_id = decode_id(input.account_id, "Account", field="accountId")
         account = await AccountModel.get_or_none(id=account_id)
         if account is None:
-            raise NotFound("Account not found.", field="accountId")
+            raise NotFound(field="accountId")
         events = [
             ingest.EventIn(
                 account_id=account.id,

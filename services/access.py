@@ -84,7 +84,7 @@ async def scoped_notification(principal: Principal, notification_id: int) -> Not
         .first()
     )
     if note is None:
-        raise NotFound("Notification not found.")
+        raise NotFound()
     return note
 
 

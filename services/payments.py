@@ -73,7 +73,7 @@ async def pay_invoice(
         if first is not None:
             return await _replay(ctx, first, fingerprint)
     _check_payable(invoice)
-    pm = await _card_for(ctx, account, payment_method_id)
+    pm = await card_for_charge(ctx, account, payment_method_id)
     if invoice.active_payment_id is not None:
         earlier = await release_stale_claim(ctx, invoice)
         if earlier is not None:  # the cut-off attempt had gone through: that is the answer
@@ -157,9 +157,11 @@ def _check_payable(invoice: Invoice) -> None:
         raise InvoiceNotPayable("Nothing is due on this invoice.", field="invoiceId")
 
 
-async def _card_for(
+async def card_for_charge(
     ctx: ServiceContext, account: Account, payment_method_id: int | None
 ) -> PaymentMethod:
+    """The card a customer-started charge uses: the one chosen, else the default (an
+    expired default hands over to a usable card); refusals say why (services/errors)."""
     now = ctx.clock.now()
     if payment_method_id is not None:
         pm = await PaymentMethod.get_or_none(id=payment_method_id, account_id=account.id)
