@@ -59,6 +59,10 @@ RULES: dict[str, text.TextRule] = {
     "UsageEventInput.meter": text.TextRule(64),
     "Account.invoices.after": CURSOR_RULE,
     "Account.notifications.after": CURSOR_RULE,
+    "Account.events.after": CURSOR_RULE,
+    "WebhookEndpoint.deliveries.after": CURSOR_RULE,
+    "Events.billingEvents.after": CURSOR_RULE,
+    "CreateWebhookEndpointInput.url": text.TextRule(2000),
     "Viewer.accounts.after": CURSOR_RULE,
 }
 

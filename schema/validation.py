@@ -22,15 +22,19 @@ from typing import Any
 
 from graphql import (
     ExecutionResult,
+    FieldNode,
     GraphQLError,
     GraphQLResolveInfo,
     GraphQLUnionType,
     get_named_type,
+    get_operation_ast,
     is_non_null_type,
     located_error,
 )
+from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.graphql import OperationType
 
 from resolvers.errors import ExpectedGraphQLError, raise_top_level, to_user_error
 from resolvers.validation import clean_arguments
@@ -73,10 +77,47 @@ class ValidateInputs(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         self._field_errors: list[GraphQLError] = []
+        if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
+            self._check_subscription()
         yield
         result = self.execution_context.result
         if self._field_errors and isinstance(result, ExecutionResult):
             result.errors = [*(result.errors or ()), *self._field_errors]
+
+    def _check_subscription(self) -> None:
+        """graphql-core calls a subscription's source resolver without middleware: its
+        arguments are checked here, before the stream opens, and a refusal is the
+        operation's one error."""
+        ctx = self.execution_context
+        schema = ctx.schema._schema
+        root = schema.subscription_type
+        document = ctx.graphql_document
+        operation = None if document is None else get_operation_ast(document, ctx.operation_name)
+        if root is None or operation is None:
+            return
+        variables = get_variable_values(
+            schema, operation.variable_definitions or (), ctx.variables or {}
+        )
+        if isinstance(variables, list):
+            return  # graphql-core reports bad variables itself
+        for node in operation.selection_set.selections:
+            if not isinstance(node, FieldNode) or node.name.value not in root.fields:
+                continue
+            field = root.fields[node.name.value]
+            try:
+                values = get_argument_values(field, node, variables)
+            except GraphQLError:
+                return
+            try:
+                clean_arguments(root.name, node.name.value, field.args, values)
+            except InvalidInput as exc:
+                name = node.alias.value if node.alias else node.name.value
+                raise ExpectedGraphQLError(
+                    exc.message,
+                    [node],
+                    path=[name],
+                    extensions={"code": exc.code, "field": exc.field},
+                ) from None
 
     def resolve(
         self,

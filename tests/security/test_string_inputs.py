@@ -5,8 +5,10 @@ resolvers/validation.py fails here; a new one with a rule is tried automatically
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,14 +30,18 @@ from graphql import (
 )
 
 from gateway.sandbox import Sandbox
+from models import Account
+from resolvers.context import Context
 from resolvers.validation import RULES, rule_for
 from schema import schema
 from services.context import ServiceContext
 from services.provider.recording import RecordingProvider
-from tests.factories import api_key
+from tests.conftest import NOW
+from tests.factories import admin_of, api_key
 from tests.graphql.helpers import billed_account, db_state
 
 SCHEMA = schema._schema
+SUBSCRIPTION = SCHEMA.subscription_type.name if SCHEMA.subscription_type else "Subscription"
 
 #: Values a client could send (JSON carries them all), each with what it tries.
 HOSTILE = {
@@ -216,12 +222,15 @@ def _document(case: StringInput) -> str:
     if isinstance(returns, GraphQLUnionType):
         selection = "{ __typename ... on UserError { code message field } }"
     elif returns.name.endswith("Connection"):
-        selection = "{ totalCount edges { cursor } }"
+        counted = "totalCount" in getattr(returns, "fields", {})
+        selection = "{ totalCount edges { cursor } }" if counted else "{ edges { cursor } }"
     elif is_composite_type(returns):
         selection = "{ __typename }"
     leaf = f"{case.field}({case.arg}: $v) {selection}"
     if case.parent == "Mutation":
         return f"mutation($v: {arg_type}) {{ {leaf} }}"
+    if case.parent == SUBSCRIPTION:
+        return f"subscription($v: {arg_type}) {{ {leaf} }}"
     for name in reversed(_path_to(case.parent)):
         leaf = f"{name} {{ {leaf} }}"
     return f"query($v: {arg_type}) {{ {leaf} }}"
@@ -240,6 +249,45 @@ async def _post(
     if response.status_code != 200:
         body["status"] = response.status_code
     return body
+
+
+async def _subscribe(
+    services: ServiceContext, account: Account, document: str, variables: dict[str, Any]
+) -> dict[str, Any]:
+    """A subscription's first answer, in process (the transports are tests/events/)."""
+    context = Context(services=services, principal=admin_of(account))
+    stream = await schema.subscribe(document, variable_values=variables, context_value=context)
+    if isinstance(stream, AsyncIterator):
+        try:
+            result = await asyncio.wait_for(anext(stream), timeout=5)
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+    else:
+        result = stream
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [error.formatted for error in result.errors]
+    return body
+
+
+async def _webhook_endpoint(account: Account) -> None:
+    from models import ApiKeyRole
+    from models.events import WebhookEndpoint
+    from services.auth import account_principal
+
+    await WebhookEndpoint.create(
+        owner_principal=account_principal(account.id, ApiKeyRole.ADMIN),
+        owner_email=account.email,
+        account_id=account.id,
+        url="https://hooks.example.test/billing",
+        types=[],
+        secret="whsec_test",
+        created_at=NOW,
+    )
+
+
+#: Objects that must exist for a field on them to be resolved at all.
+SETUP = {"WebhookEndpoint": _webhook_endpoint}
 
 
 def _hostile_values(case: StringInput) -> dict[str, str]:
@@ -282,14 +330,15 @@ def _check(case: StringInput, body: dict[str, Any], label: str) -> str | None:
     extensions = error.get("extensions", {})
     if (extensions.get("code"), extensions.get("field")) != ("INVALID_INPUT", case.arg):
         return f"got {extensions}"
-    path = [*_path_to(case.parent), case.field]
-    if error.get("path") != path:
-        return f"error at {error.get('path')}, not {path}"
+    path = [case.field] if case.parent == SUBSCRIPTION else [*_path_to(case.parent), case.field]
+    at = error.get("path") or []
+    if [step for step in at if not isinstance(step, int)] != path:  # list items: any index
+        return f"error at {at}, not {path}"
     holder = body["data"]
-    for name in path[:-1]:  # every object above the refused field is still answered
-        holder = holder[name]
+    for step in at[:-1]:  # every object above the refused field is still answered
+        holder = holder[step]
         if holder is None:
-            return f"{name} was nulled"
+            return f"{step} was nulled"
     return _wrong_reason(error.get("message", ""))
 
 
@@ -310,6 +359,8 @@ async def test_hostile_text_is_refused_and_changes_nothing(
     # given an account with cards, invoices and a payment, and its admin key
     account, ids = await _ids(services, sandbox, provider)
     key = await api_key(account)
+    if case.parent in SETUP:
+        await SETUP[case.parent](account)
     document = _document(case)
     before = await db_state()
     provider.reset()
@@ -317,7 +368,11 @@ async def test_hostile_text_is_refused_and_changes_nothing(
     failures = {}
     for label, value in _hostile_values(case).items():
         # when the input carries the hostile value
-        body = await _post(client, document, _variables(case, value, ids), key)
+        variables = _variables(case, value, ids)
+        if case.parent == SUBSCRIPTION:
+            body = await _subscribe(services, account, document, variables)
+        else:
+            body = await _post(client, document, variables, key)
 
         # then it is refused as INVALID_INPUT naming the input, without INTERNAL
         problem = _check(case, body, label)
