@@ -1,4 +1,5 @@
-"""The worker loop: renewals, collection and dunning retries, reconciliation, email.
+"""The worker loop: renewals, collection and dunning retries, reconciliation, abandoned
+upgrades, email.
 
 Every step claims its rows (services/jobs.py, SKIP LOCKED on PostgreSQL), so any
 number of workers can run side by side. A failing step is logged and the loop goes
@@ -17,6 +18,7 @@ from models import Invoice, InvoiceStatus, OutboxMessage, Subscription
 from services.collection import collect_due
 from services.context import ServiceContext
 from services.notifications.sender import SmtpConfig, deliver_due
+from services.plan_change_billing import release_abandoned_upgrades
 from services.reconcile import settle_stale
 from services.renewals import RENEWABLE, renew_due
 
@@ -41,6 +43,7 @@ class TickReport:
     charged: int = 0
     reconciled: int = 0
     emailed: int = 0
+    released: int = 0  # upgrades abandoned in 3-D Secure, canceled and voided
 
 
 async def tick(services: ServiceContext, smtp: SmtpConfig) -> TickReport:
@@ -63,6 +66,10 @@ async def tick(services: ServiceContext, smtp: SmtpConfig) -> TickReport:
             report.charged = result.attempted  # type: ignore[attr-defined]
         else:
             report.reconciled = result.settled  # type: ignore[attr-defined]
+    try:
+        report.released = await release_abandoned_upgrades(services)
+    except Exception:
+        log.exception("worker step upgrades failed")
     try:
         report.emailed = (await deliver_due(smtp, services.clock.now())).sent
     except Exception:

@@ -11,11 +11,13 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from models import CancellationReason, Plan, Subscription, SubscriptionStatus
+from models.events import BillingEventType as EV
 from services import notifications
 from services.access import writable_account
 from services.auth import Principal
 from services.context import ServiceContext
 from services.errors import InvalidInput, NotFound, PlanChangeNotAllowed
+from services.events import log as events
 from services.plan_switch import day
 
 MAX_COMMENT = 500
@@ -58,6 +60,9 @@ async def cancel_subscription(
             pending_plan_id=None,
         )
         if changed:
+            await events.append(
+                EV.SUBSCRIPTION_UPDATED, account_id=account.id, subscription_id=sub.id, now=now
+            )
             await notifications.enqueue(
                 template="cancellation_scheduled",
                 account=account,
@@ -69,9 +74,11 @@ async def cancel_subscription(
                 },
                 now=now,
             )
-        else:  # already canceling: the latest reason is the one kept
-            await Subscription.filter(id=sub.id).update(
-                cancellation_reason=reason, cancellation_comment=text
+        elif await Subscription.filter(id=sub.id, cancel_at_period_end=True).update(
+            cancellation_reason=reason, cancellation_comment=text
+        ):  # already canceling: the latest reason is the one kept
+            await events.append(
+                EV.SUBSCRIPTION_UPDATED, account_id=account.id, subscription_id=sub.id, now=now
             )
     await sub.refresh_from_db()
     return sub
@@ -83,11 +90,18 @@ async def resume_subscription(
     """Undo a cancellation before the period ends; the plan renews as before."""
     account = await writable_account(principal, account_id)
     sub = await _subscription(account.id)
-    await Subscription.filter(id=sub.id, cancel_at_period_end=True).update(
-        cancel_at_period_end=False,
-        cancellation_reason=None,
-        cancellation_comment=None,
-        cancel_requested_at=None,
-    )
+    async with in_transaction():
+        if await Subscription.filter(id=sub.id, cancel_at_period_end=True).update(
+            cancel_at_period_end=False,
+            cancellation_reason=None,
+            cancellation_comment=None,
+            cancel_requested_at=None,
+        ):
+            await events.append(
+                EV.SUBSCRIPTION_UPDATED,
+                account_id=account.id,
+                subscription_id=sub.id,
+                now=ctx.clock.now(),
+            )
     await sub.refresh_from_db()
     return sub

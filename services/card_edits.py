@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise.transactions import in_transaction
+
 from models import Account, PaymentMethod, PaymentMethodStatus
+from models.events import BillingEventType as EV
 from services.access import check_billing_change, scoped_payment_method
 from services.addresses import Address
 from services.auth import Principal
 from services.context import ServiceContext
 from services.errors import CardDeclined, InvalidInput, NotFound, ProviderUnavailable
+from services.events import log as events
 from services.provider.base import ProviderAddress, ProviderError, ProviderUnavailableError
 
 #: Cards are not issued for longer than this many years ahead.
@@ -76,11 +80,19 @@ async def update_payment_method(
     changes: dict[str, object] = {"exp_month": month, "exp_year": year}
     if address is not None:
         changes.update(address.columns())
-    changed = (
-        await PaymentMethod.filter(id=pm.id)
-        .exclude(status=PaymentMethodStatus.DELETED)
-        .update(**changes)
-    )
+    async with in_transaction():
+        changed = (
+            await PaymentMethod.filter(id=pm.id)
+            .exclude(status=PaymentMethodStatus.DELETED)
+            .update(**changes)
+        )
+        if changed:
+            await events.append(
+                EV.PAYMENT_METHOD_UPDATED,
+                account_id=pm.account_id,
+                payment_method_id=pm.id,
+                now=now,
+            )
     if not changed:  # deleted while the provider was being told
-        raise NotFound(field="paymentMethodId")
+        raise NotFound("Payment method not found.", field="paymentMethodId")
     return await PaymentMethod.get(id=pm.id)

@@ -35,22 +35,27 @@ from models import (
     PlanChangeQuote,
     Subscription,
 )
+from models.events import BillingEventType as EV
 from services.charging import charge_claimed
 from services.context import ServiceContext
 from services.errors import (
     BillingError,
     IdempotencyConflict,
     InvoiceNotPayable,
+    NotFound,
     PaymentDeclined,
     PaymentInProgress,
+    PaymentMethodNotUsable,
     PaymentMethodRequired,
     QuoteExpired,
 )
+from services.events import log as events
 from services.invoices import issue_invoice
 from services.money import Money
-from services.payments import STALE_PENDING_AFTER, card_for_charge, release_stale_claim
+from services.payment_methods import is_usable
+from services.payments import STALE_PENDING_AFTER, release_stale_claim
 from services.plan_changes import PlanChangeOutcome, claim_quote, still_matches
-from services.plan_switch import apply_upgrade
+from services.plan_switch import apply_upgrade, void_upgrade_invoice
 from services.reconcile import settle_payment
 
 log = logging.getLogger(__name__)
@@ -63,12 +68,19 @@ ABANDONED_AFTER = timedelta(hours=1)
 async def _card(
     ctx: ServiceContext, account: Account, payment_method_id: int | None
 ) -> PaymentMethod:
-    try:  # the same card rules and refusals as payInvoice
-        return await card_for_charge(ctx, account, payment_method_id)
-    except PaymentMethodRequired as exc:
-        raise PaymentMethodRequired(
-            "Add a card to move to a paid plan.", field="paymentMethodId"
-        ) from exc
+    if payment_method_id is not None:
+        pm = await PaymentMethod.get_or_none(id=payment_method_id, account_id=account.id)
+        if pm is None or pm.deleted_at is not None:
+            raise NotFound("Payment method not found.", field="paymentMethodId")
+    else:
+        pm = await PaymentMethod.get_or_none(account_id=account.id, is_default=True)
+        if pm is None:
+            raise PaymentMethodRequired(
+                "Add a card to move to a paid plan.", field="paymentMethodId"
+            )
+    if not is_usable(pm, ctx.clock.now()):
+        raise PaymentMethodNotUsable(field="paymentMethodId")
+    return pm
 
 
 async def upgrade(
@@ -91,6 +103,9 @@ async def upgrade(
         invoice = await _issue(quote, now, ctx)
         if pm is None:  # nothing to pay (e.g. a change at the very end of a period)
             await Invoice.filter(id=invoice.id).update(status=InvoiceStatus.PAID, paid_at=now)
+            await events.append(
+                EV.INVOICE_PAID, account_id=account.id, invoice_id=invoice.id, now=now
+            )
             await PlanChangeQuote.filter(id=quote.id).update(applied_at=now)
             await apply_upgrade(quote, now, ctx.policy, amount=Money(0, quote.currency))
             payment = None
@@ -216,17 +231,16 @@ async def release_open_upgrades(ctx: ServiceContext, account_id: int) -> None:
     has switched the plan, which the new quote then no longer matches."""
     for invoice in await _open_upgrades(account_id):
         if invoice.active_payment_id is None:
-            await _void_unclaimed(invoice)
+            await _void_unclaimed(invoice, ctx.clock.now())
             continue
         await _release(ctx, invoice)
 
 
-async def _void_unclaimed(invoice: Invoice) -> None:
-    """An upgrade invoice left open with no attempt on it (its claim crashed before a
-    payment existed cannot happen: they commit together) is voided."""
-    await Invoice.filter(
-        id=invoice.id, status=InvoiceStatus.OPEN, active_payment_id=None, amount_paid=0
-    ).update(status=InvoiceStatus.VOID)
+async def _void_unclaimed(invoice: Invoice, now: datetime) -> None:
+    """An upgrade invoice left open with no attempt on it is voided (its claim and its
+    first payment commit together, so only a released attempt leaves one)."""
+    async with in_transaction():
+        await void_upgrade_invoice(invoice.id, invoice.account_id, now)
 
 
 async def release_abandoned_upgrades(ctx: ServiceContext, *, limit: int = 50) -> int:
@@ -246,7 +260,7 @@ async def release_abandoned_upgrades(ctx: ServiceContext, *, limit: int = 50) ->
             continue  # PENDING / PROCESSING: the reconciler settles those
         try:
             if payment is None:
-                await _void_unclaimed(invoice)
+                await _void_unclaimed(invoice, ctx.clock.now())
             else:
                 await _release(ctx, invoice)
         except BillingError as exc:

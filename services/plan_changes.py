@@ -34,6 +34,7 @@ from models import (
     Subscription,
     SubscriptionStatus,
 )
+from models.events import BillingEventType as EV
 from services import notifications
 from services.access import writable_account
 from services.auth import Principal
@@ -45,6 +46,7 @@ from services.errors import (
     PlanChangeNotAllowed,
     QuoteExpired,
 )
+from services.events import log as events
 from services.money import Money
 from services.plan_switch import CLEARED, day
 from services.proration import PlanTerms, immediate_change, is_upgrade
@@ -71,7 +73,7 @@ def terms(plan: Plan) -> PlanTerms:
 async def target_plan(plan_id: int) -> Plan:
     plan = await Plan.get_or_none(id=plan_id)
     if plan is None:
-        raise NotFound(field="planId")
+        raise NotFound("Plan not found.", field="planId")
     if plan.tier is PlanTier.ENTERPRISE:
         raise PlanChangeNotAllowed(
             "The Enterprise plan is arranged with our sales team, not in the portal.",
@@ -191,7 +193,7 @@ async def change_plan(
     if payment_method_id is not None and not await PaymentMethod.exists(
         id=payment_method_id, account_id=account.id, deleted_at=None
     ):
-        raise NotFound(field="paymentMethodId")
+        raise NotFound("Payment method not found.", field="paymentMethodId")
     target = await target_plan(plan_id)
     quote_id = quote_id.strip()
     print_ = fingerprint(quote_id, plan_id, payment_method_id)
@@ -284,8 +286,9 @@ async def _schedule(
             return await after_lost_claim(ctx, account, key, print_)
         if not await still_matches(quote):
             raise QuoteExpired(field="quoteId")
-        await Subscription.filter(id=sub.id).update(
-            **{**CLEARED, "pending_plan_id": target.id},
+        await Subscription.filter(id=sub.id).update(**{**CLEARED, "pending_plan_id": target.id})
+        await events.append(
+            EV.SUBSCRIPTION_UPDATED, account_id=account.id, subscription_id=sub.id, now=now
         )
         await PlanChangeQuote.filter(id=quote.id).update(applied_at=now)
         current = await Plan.get(id=sub.plan_id)
@@ -317,6 +320,15 @@ async def cancel_pending_plan_change(
     sub = await Subscription.get_or_none(account_id=account.id)
     if sub is None:
         raise NotFound("This account has no subscription.", field="accountId")
-    await Subscription.filter(id=sub.id).update(pending_plan_id=None)
+    async with in_transaction():
+        if await Subscription.filter(id=sub.id, pending_plan_id__not_isnull=True).update(
+            pending_plan_id=None
+        ):
+            await events.append(
+                EV.SUBSCRIPTION_UPDATED,
+                account_id=account.id,
+                subscription_id=sub.id,
+                now=ctx.clock.now(),
+            )
     await sub.refresh_from_db()
     return sub

@@ -25,7 +25,9 @@ from models import (
     Subscription,
     SubscriptionStatus,
 )
+from models.events import BillingEventType as EV
 from services import notifications
+from services.events import log as events
 from services.money import Money
 from services.policy import BillingPolicy
 
@@ -93,6 +95,9 @@ async def apply_upgrade(
     else:
         await Subscription.filter(id=sub.id).update(**changes)
     await Account.filter(id=account.id).update(tier=target.tier)
+    await events.append(
+        EV.SUBSCRIPTION_UPDATED, account_id=account.id, subscription_id=sub.id, now=now
+    )
     await notifications.enqueue(
         template="plan_changed",
         account=account,
@@ -115,11 +120,21 @@ async def upgrade_failed(invoice_id: int, now: datetime) -> None:
     """Inside settlement's transaction: an upgrade's charge failed (declined, or 3-D
     Secure abandoned and canceled). The plan stays; the invoice is voided, so no open
     balance is left behind and the customer previews again to retry."""
-    if not await PlanChangeQuote.exists(invoice_id=invoice_id):
+    quote = await PlanChangeQuote.get_or_none(invoice_id=invoice_id)
+    if quote is None:
         return
-    await Invoice.filter(
+    await void_upgrade_invoice(invoice_id, quote.account_id, now)
+
+
+async def void_upgrade_invoice(invoice_id: int, account_id: int, now: datetime) -> None:
+    """An upgrade invoice nobody will pay (its charge failed, or it was given up): VOID,
+    unless a payment is still on it or money was already taken."""
+    if await Invoice.filter(
         id=invoice_id, status=InvoiceStatus.OPEN, active_payment_id=None, amount_paid=0
-    ).update(status=InvoiceStatus.VOID, next_attempt_at=None)
+    ).update(status=InvoiceStatus.VOID, next_attempt_at=None):
+        await events.append(
+            EV.INVOICE_VOIDED, account_id=account_id, invoice_id=invoice_id, now=now
+        )
 
 
 async def renewal_target(sub: Subscription, plan: Plan) -> Plan | None:

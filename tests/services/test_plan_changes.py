@@ -15,6 +15,7 @@ from models import (
     Invoice,
     InvoiceStatus,
     OutboxMessage,
+    PaymentMethod,
     PaymentStatus,
     PlanChangeQuote,
     PlanChangeTiming,
@@ -440,3 +441,46 @@ async def test_quote_rows_record_use(services, sandbox, provider, plans):
 
     used = await PlanChangeQuote.get(id=quote.id)
     assert used.used_at == NOW and used.applied_at == NOW and used.invoice_id is not None
+
+
+async def test_each_change_writes_its_billing_events(services, sandbox, provider, plans):
+    from models import BillingEvent, CancellationReason
+    from services.cancellation import cancel_subscription, resume_subscription
+    from services.card_edits import update_payment_method
+
+    async def written() -> list[str]:
+        rows = await BillingEvent.all().order_by("id")
+        await BillingEvent.all().delete()
+        return [str(row.type) for row in rows]
+
+    account, _ = await plus_customer(services, sandbox)
+    declining, _ = await plus_customer_on(services, sandbox, "bob@example.test", DECLINING_CARD)
+    await written()
+    admin = admin_of(account)
+
+    quote = await preview_plan_change(services, admin, None, plans.plus_5k.id)
+    assert await written() == []  # a preview changes nothing
+    await change_plan(services, admin, None, plans.plus_5k.id, quote.token)
+    assert sorted(await written()) == sorted(
+        ["INVOICE_CREATED", "PAYMENT_SUCCEEDED", "INVOICE_PAID", "SUBSCRIPTION_UPDATED"]
+    )
+    quote = await preview_plan_change(services, admin_of(declining), None, plans.plus_5k.id)
+    with pytest.raises(PaymentDeclined):
+        await change_plan(services, admin_of(declining), None, plans.plus_5k.id, quote.token)
+    assert sorted(await written()) == ["INVOICE_CREATED", "INVOICE_VOIDED", "PAYMENT_FAILED"]
+    await cancel_subscription(services, admin, None, CancellationReason.UNUSED)
+    await resume_subscription(services, admin, None)
+    await resume_subscription(services, admin, None)  # nothing to resume: nothing written
+    assert await written() == ["SUBSCRIPTION_UPDATED", "SUBSCRIPTION_UPDATED"]
+    card = await PaymentMethod.get(account_id=account.id)
+    await update_payment_method(services, admin, card.id, exp_month=6, exp_year=2031)
+    assert await written() == ["PAYMENT_METHOD_UPDATED"]
+
+
+async def plus_customer_on(
+    services: ServiceContext, sandbox: Sandbox, email: str, number: str
+) -> tuple[Account, Subscription]:
+    account = await make_account(email, name=email)
+    sub = await subscribe(account)
+    await add_card(services, sandbox, account, number)
+    return account, sub
