@@ -82,10 +82,12 @@ class Mutation(PlanChangeMutations):
             "`pm_...` token; card numbers never reach this API). The card comes back ACTIVE, "
             "or REQUIRES_ACTION with a `nextAction`: finish 3-D Secure in the browser, then "
             "call `confirmPaymentMethod`. The first card becomes the default.",
-            "`CARD_DECLINED`: the issuer refused the card (`declineCode` says why); nothing "
-            "was stored. Ask for another card.",
-            "`PAYMENT_METHOD_NOT_USABLE`: the card cannot be used (e.g. it has expired); "
-            "nothing was stored.",
+            "`CARD_DECLINED`: the card was refused, by its issuer or because it has expired "
+            "(`declineCode` says why, e.g. `expired_card`); nothing was stored. Ask for "
+            "another card.",
+            "`PAYMENT_METHOD_NOT_USABLE` (`paymentMethodStatus` REQUIRES_ACTION): the `seti_...` "
+            "setup is not confirmed yet; finish the card form (and 3-D Secure), then call "
+            "again. Nothing was stored.",
             _PROVIDER,
         )
     )
@@ -107,7 +109,8 @@ class Mutation(PlanChangeMutations):
             "Secure in the browser. Returns the card ACTIVE, or still REQUIRES_ACTION with its "
             "`nextAction` if the step is not done yet; a card that is already settled comes "
             "back unchanged.",
-            "`CARD_DECLINED`: 3-D Secure failed or the issuer refused the card; it was removed.",
+            "`CARD_DECLINED`: 3-D Secure failed, the issuer refused the card, or it expired "
+            "meanwhile; it was removed.",
             _PROVIDER,
         )
     )
