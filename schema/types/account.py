@@ -102,8 +102,9 @@ class Account(Node):
     @strawberry.field(
         description=(
             "The billing history, newest billing period first, paged with cursors. Drafts "
-            "appear only when `status` asks for DRAFT. An invalid `first` or `after` is a "
-            "top-level error with code INVALID_INPUT."
+            "appear only when `status` asks for DRAFT. An invalid `first` or `after` answers "
+            "an empty page plus an INVALID_INPUT error at this field's path; the rest of the "
+            "response stands."
         )
     )
     async def invoices(
@@ -111,7 +112,9 @@ class Account(Node):
         info: Info,
         first: Annotated[
             int | None,
-            strawberry.argument(description="Page size, 0 to 100; 20 when left out."),
+            strawberry.argument(
+                description="Page size, 0 to 100; 20 when left out; 0 reads only `totalCount`."
+            ),
         ] = 20,
         after: Annotated[
             str | None,

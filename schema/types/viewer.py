@@ -35,7 +35,8 @@ class Viewer:
     @strawberry.field(
         description=(
             "Every account the caller may read, paged with cursors in a stable order. An "
-            "invalid `first` or `after` is a top-level error with code INVALID_INPUT."
+            "invalid `first` or `after` answers an empty page plus an INVALID_INPUT error at "
+            "this field's path; the rest of the response stands."
         )
     )
     async def accounts(
@@ -43,7 +44,9 @@ class Viewer:
         info: strawberry.Info,
         first: Annotated[
             int | None,
-            strawberry.argument(description="Page size, 0 to 100; 20 when left out."),
+            strawberry.argument(
+                description="Page size, 0 to 100; 20 when left out; 0 reads only `totalCount`."
+            ),
         ] = 20,
         after: Annotated[
             str | None,
