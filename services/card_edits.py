@@ -94,5 +94,5 @@ async def update_payment_method(
                 now=now,
             )
     if not changed:  # deleted while the provider was being told
-        raise NotFound("Payment method not found.", field="paymentMethodId")
+        raise NotFound(field="paymentMethodId")
     return await PaymentMethod.get(id=pm.id)

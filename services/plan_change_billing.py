@@ -42,18 +42,15 @@ from services.errors import (
     BillingError,
     IdempotencyConflict,
     InvoiceNotPayable,
-    NotFound,
     PaymentDeclined,
     PaymentInProgress,
-    PaymentMethodNotUsable,
     PaymentMethodRequired,
     QuoteExpired,
 )
 from services.events import log as events
 from services.invoices import issue_invoice
 from services.money import Money
-from services.payment_methods import is_usable
-from services.payments import STALE_PENDING_AFTER, release_stale_claim
+from services.payments import STALE_PENDING_AFTER, card_for_charge, release_stale_claim
 from services.plan_changes import PlanChangeOutcome, claim_quote, still_matches
 from services.plan_switch import apply_upgrade, void_upgrade_invoice
 from services.reconcile import settle_payment
@@ -68,19 +65,12 @@ ABANDONED_AFTER = timedelta(hours=1)
 async def _card(
     ctx: ServiceContext, account: Account, payment_method_id: int | None
 ) -> PaymentMethod:
-    if payment_method_id is not None:
-        pm = await PaymentMethod.get_or_none(id=payment_method_id, account_id=account.id)
-        if pm is None or pm.deleted_at is not None:
-            raise NotFound("Payment method not found.", field="paymentMethodId")
-    else:
-        pm = await PaymentMethod.get_or_none(account_id=account.id, is_default=True)
-        if pm is None:
-            raise PaymentMethodRequired(
-                "Add a card to move to a paid plan.", field="paymentMethodId"
-            )
-    if not is_usable(pm, ctx.clock.now()):
-        raise PaymentMethodNotUsable(field="paymentMethodId")
-    return pm
+    try:  # the same card rules and refusals as payInvoice
+        return await card_for_charge(ctx, account, payment_method_id)
+    except PaymentMethodRequired as exc:
+        raise PaymentMethodRequired(
+            "Add a card to move to a paid plan.", field="paymentMethodId"
+        ) from exc
 
 
 async def upgrade(

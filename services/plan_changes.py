@@ -73,7 +73,7 @@ def terms(plan: Plan) -> PlanTerms:
 async def target_plan(plan_id: int) -> Plan:
     plan = await Plan.get_or_none(id=plan_id)
     if plan is None:
-        raise NotFound("Plan not found.", field="planId")
+        raise NotFound(field="planId")
     if plan.tier is PlanTier.ENTERPRISE:
         raise PlanChangeNotAllowed(
             "The Enterprise plan is arranged with our sales team, not in the portal.",
@@ -193,7 +193,7 @@ async def change_plan(
     if payment_method_id is not None and not await PaymentMethod.exists(
         id=payment_method_id, account_id=account.id, deleted_at=None
     ):
-        raise NotFound("Payment method not found.", field="paymentMethodId")
+        raise NotFound(field="paymentMethodId")
     target = await target_plan(plan_id)
     quote_id = quote_id.strip()
     print_ = fingerprint(quote_id, plan_id, payment_method_id)
