@@ -63,6 +63,7 @@ TEST_NUMBERS = {
 PLANS = [
     ("free", "Free", PlanTier.FREE, 0, BillingInterval.MONTH),
     ("plus-monthly", "Plus (monthly)", PlanTier.PLUS, 2900, BillingInterval.MONTH),
+    ("plus-5k", "Plus 5K (monthly)", PlanTier.PLUS, 9900, BillingInterval.MONTH),
     ("plus-yearly", "Plus (yearly)", PlanTier.PLUS, 29000, BillingInterval.YEAR),
     ("enterprise", "Enterprise", PlanTier.ENTERPRISE, 250000, BillingInterval.MONTH),
 ]
@@ -72,6 +73,7 @@ CREDITS_METER = ("credits", "Credits", "credit")
 ALLOWANCES = {
     "free": (50, None),
     "plus-monthly": (1_000, 4),
+    "plus-5k": (5_000, 4),
     "plus-yearly": (12_000, 4),
     "enterprise": (100_000, None),  # overage handled by sales
 }

@@ -20,10 +20,12 @@ from models import (
     Invoice,
     InvoiceStatus,
     Plan,
+    PlanAllowance,
     PlanChangeQuote,
     PlanTier,
     Subscription,
     SubscriptionStatus,
+    UsagePeriodTotal,
 )
 from models.events import BillingEventType as EV
 from services import notifications
@@ -93,6 +95,7 @@ async def apply_upgrade(
     if sub is None:
         sub = await Subscription.create(account_id=account.id, created_at=now, **changes)
     else:
+        await rerate_usage(account.id, sub.current_period_start, target.id)
         await Subscription.filter(id=sub.id).update(**changes)
     await Account.filter(id=account.id).update(tier=target.tier)
     await events.append(
@@ -114,6 +117,21 @@ async def apply_upgrade(
         },
         now=now,
     )
+
+
+async def rerate_usage(account_id: int, period_start: datetime, plan_id: int) -> None:
+    """Re-rate the period's usage under the new plan's allowance (DESIGN.md, "Usage"): the
+    overage accrued so far is cut to what lies past the new, larger allowance, so usage
+    the new plan includes is not billed as overage at the renewal. Inside the switch's
+    transaction, with the usage totals of that period locked."""
+    included = {a.meter_id: a.included_micros for a in await PlanAllowance.filter(plan_id=plan_id)}
+    totals = await UsagePeriodTotal.select_for_update().filter(
+        account_id=account_id, period_start=period_start, invoiced_at=None, overage_micros__gt=0
+    )
+    for total in totals:
+        past_new = max(total.quantity_micros - included.get(total.meter_id, 0), 0)
+        if past_new < total.overage_micros:
+            await UsagePeriodTotal.filter(id=total.id).update(overage_micros=past_new)
 
 
 async def upgrade_failed(invoice_id: int, now: datetime) -> None:
