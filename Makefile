@@ -22,11 +22,13 @@ AUDIT_DIR := tests/security/http_audit
 AUDIT_STAMP := $(AUDIT_DIR)/node_modules/.stamp
 LINT_DIR := tests/schema_lint
 LINT_STAMP := $(LINT_DIR)/node_modules/.stamp
+AXE_DIR := tests/portal/axe
+AXE_STAMP := $(AXE_DIR)/node_modules/.stamp
 APT_PACKAGES := libharfbuzz-subset0 chromium
 
 .PHONY: setup system-packages run test lint migrations bench bench-documents clean
 
-setup: $(VENV_STAMP) $(IDE_STAMP) $(AUDIT_STAMP) $(LINT_STAMP) system-packages
+setup: $(VENV_STAMP) $(IDE_STAMP) $(AUDIT_STAMP) $(LINT_STAMP) $(AXE_STAMP) system-packages
 
 $(VENV_STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +58,15 @@ $(LINT_STAMP): $(LINT_DIR)/package.json $(LINT_DIR)/package-lock.json
 	  cd $(LINT_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/.stamp; \
 	else \
 	  echo "setup: npm not found; the schema lint will be SKIPPED by the tests (FAILED when CI=true)." >&2; \
+	fi
+
+# axe-core (WCAG 2.1 AA checks of the portal), injected by tests/portal/axe.py; pinned by
+# its package-lock.json.
+$(AXE_STAMP): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(AXE_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/.stamp; \
+	else \
+	  echo "setup: npm not found; the portal's accessibility checks will FAIL." >&2; \
 	fi
 
 # Best effort, never fails: installs what is missing when root and apt-get exists.

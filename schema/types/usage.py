@@ -230,6 +230,10 @@ class NotificationConnection:
     page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
     total_count: int = strawberry.field(description="How many notifications the account has.")
 
+    @strawberry.field(description="This page's notifications without their cursors.")
+    def nodes(self) -> list[Notification]:
+        return [edge.node for edge in self.edges]
+
 
 @strawberry.type(description="The outcome of one reported event.")
 class UsageEventResult:

@@ -64,9 +64,9 @@ def _quantity(micros: int, allowance: Allowance) -> str:
 
 
 def _call_to_action(tier: PlanTier, overage: OverageState, kind: NotificationKind) -> str:
-    """What the customer can do about it, by plan (Free: upgrade; paid: overage or cap)."""
+    """The button: what the customer can do about it (Free: upgrade; paid: overage or cap)."""
     if tier is PlanTier.FREE:
-        return "Upgrade your plan for more"
+        return "Upgrade your plan"
     if tier is PlanTier.ENTERPRISE:
         return "Contact your account team"
     if kind is NotificationKind.OVERAGE_CAP_REACHED or (overage.enabled and overage.cap):
@@ -74,6 +74,21 @@ def _call_to_action(tier: PlanTier, overage: OverageState, kind: NotificationKin
     if overage.enabled:
         return "Review your usage"
     return "Turn on overage"
+
+
+def _advice(a: Allowance, tier: PlanTier, overage: OverageState, currency: str) -> str:
+    """The sentence after a threshold: what happens next, and what to do, by plan."""
+    if tier is PlanTier.FREE:
+        return f"Upgrade your plan for more {a.meter_name.lower()}."
+    if tier is PlanTier.ENTERPRISE or a.overage_unit_amount is None:
+        return "Contact your account team for more."
+    if not overage.enabled:
+        return "Turn on overage to keep going past your allowance."
+    unit = Money(a.overage_unit_amount, currency).format()
+    if overage.cap is None:
+        return f"Overage is on: usage past your allowance is billed at {unit} a {a.meter_unit}."
+    cap = Money(overage.cap, currency).format()
+    return f"Overage is on up to your cap of {cap}; raise the cap if you need more."
 
 
 def what_fired(
@@ -94,8 +109,7 @@ def what_fired(
                     threshold,
                     f"You have used {threshold}% of your {a.meter_name.lower()}",
                     f"You have used {threshold}% of the {included} in your plan this period"
-                    f" ({_quantity(c.new_micros, a)}). {action}"
-                    + (" to keep going." if threshold >= 100 else " before you run out."),
+                    f" ({_quantity(c.new_micros, a)}). {_advice(a, tier, c.overage, currency)}",
                     action,
                 )
             )

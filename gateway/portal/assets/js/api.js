@@ -48,6 +48,16 @@ fragment AccountFields on Account {
     address { line1 line2 city state postalCode country }
   }
   outstandingBalance { amount formatted }
+  usage {
+    periodStart periodEnd overageAmount { amount formatted }
+    meters {
+      meter { code name unit } used included remaining percentUsed
+      overageQuantity overageAmount { amount formatted } allowed
+    }
+  }
+  overage { available enabled capReached monthlyCap { amount formatted } }
+  usageNotifications { thresholds email }
+  notifications(first: 10) { nodes { id kind message threshold createdAt } }
   invoices(first: 24) {
     totalCount
     nodes {
@@ -143,6 +153,22 @@ mutation UpdateBillingInfo($input: UpdateBillingInfoInput!) {
   updateBillingInfo(input: $input) {
     ${ERROR_FIELDS}
     ... on UpdateBillingInfoSuccess { account { id } }
+  }
+}`;
+
+export const UPDATE_OVERAGE = `
+mutation UpdateOverage($input: UpdateOverageSettingsInput!) {
+  updateOverageSettings(input: $input) {
+    ${ERROR_FIELDS}
+    ... on UpdateOverageSettingsSuccess { overage { enabled monthlyCap { amount } } }
+  }
+}`;
+
+export const UPDATE_USAGE_NOTIFICATIONS = `
+mutation UpdateUsageNotifications($input: UpdateUsageNotificationsInput!) {
+  updateUsageNotifications(input: $input) {
+    ${ERROR_FIELDS}
+    ... on UpdateUsageNotificationsSuccess { usageNotifications { thresholds email } }
   }
 }`;
 

@@ -9,6 +9,7 @@ import { createBillingInfoSection } from "./billing-info.js";
 import { createHistorySection } from "./history.js";
 import { createPaymentMethodsSection } from "./payment-methods.js";
 import { createSubscriptionSection } from "./subscription.js";
+import { createUsageSection } from "./usage.js";
 
 const main = document.getElementById("main");
 const sessionBar = document.getElementById("session");
@@ -132,6 +133,7 @@ function render() {
     app.accountId = account.id;
     app.sections = [
       createSubscriptionSection(app),
+      createUsageSection(app),
       createPaymentMethodsSection(app),
       createBillingInfoSection(app),
       createHistorySection(app),
