@@ -12,6 +12,7 @@ cost of payInvoice over the provider's own latency, and the serve process's memo
    JSON, then loads them alternately from bench/load.py pinned to core 1: the billing
    page query and the partner query over 10 accounts. ratio = raw rps / GraphQL rps.
 4. On PostgreSQL when reachable (bench/pay.py): payInvoice against localstripe.
+5. On PostgreSQL (bench/usage_ingest.py): POST /usage/events, batches of 1,000 events.
 Prints a table and writes bench/results.json.
 """
 
@@ -193,6 +194,23 @@ def pay_bench(postgres_url: str, workdir: Path) -> dict[str, Any]:
     return result
 
 
+def usage_bench(postgres_url: str, workdir: Path) -> dict[str, Any]:
+    """bench/usage_ingest.py in a fresh interpreter, on its own database next to the
+    payInvoice one; its last line is the JSON."""
+    url = postgres_url.rpartition("/")[0] + "/bench_usage"
+    done = subprocess.run(  # noqa: S603 - our interpreter, our script
+        [sys.executable, "-m", "bench.usage_ingest", url, str(workdir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return {"skipped": f"bench/usage_ingest.py failed: {done.stderr.strip().splitlines()[-1:]}"}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def documents_figures() -> dict[str, Any] | None:
     """Hook for the documents benchmark (bench/documents.py, `make bench-documents`):
     return its figures here to have them in results.json."""
@@ -233,6 +251,15 @@ def print_table(results: dict[str, Any]) -> None:
         )
     elif pay:
         print(f"payInvoice: skipped ({pay['skipped']})")
+    usage = results.get("usage_ingest")
+    if usage and "skipped" not in usage:
+        print(
+            f"usage_ingest (PostgreSQL, one gateway): {usage['events_per_s']} events/s in "
+            f"batches of {usage['batch_size']}, p50 {usage['batch_p50_ms']:.0f} ms / "
+            f"p99 {usage['batch_p99_ms']:.0f} ms per batch"
+        )
+    elif usage:
+        print(f"usage_ingest: skipped ({usage['skipped']})")
     print(f"serve process RSS after the run: {results['rss_mb']:.0f} MB\n")
 
 
@@ -255,6 +282,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--skip-pay", action="store_true")
+    parser.add_argument("--skip-usage", action="store_true")
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/bench")
     args = parser.parse_args()
     started = time.monotonic()
@@ -272,6 +300,11 @@ def main() -> None:
         else:
             print("payInvoice on PostgreSQL against localstripe ...", flush=True)
             results["pay_invoice"] = pay_bench(args.postgres_url, workdir)
+        if args.skip_usage:
+            results["usage_ingest"] = {"skipped": "--skip-usage"}
+        else:
+            print("POST /usage/events on PostgreSQL, batches of 1,000 ...", flush=True)
+            results["usage_ingest"] = usage_bench(args.postgres_url, workdir)
     results["documents"] = documents_figures()
     results["seconds"] = round(time.monotonic() - started, 1)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
