@@ -100,7 +100,7 @@ def clean_email(value: str, *, field: str) -> str:
 
 def clean_country(value: str, *, field: str) -> str:
     """An ISO 3166-1 alpha-2 code, upper-cased; "" stays "" (a cleared part)."""
-    cleaned = clean_text(value, max_length=2, field=field).upper()
+    cleaned = clean_text(value, max_length=64, field=field).upper()
     if cleaned and cleaned not in COUNTRIES:
         raise InvalidInput(
             f"{field} must be an ISO 3166-1 alpha-2 country code, e.g. US or DE.", field=field
@@ -133,6 +133,6 @@ def _country(value: str, field: str) -> str:
 
 NAME = TextRule(200)
 EMAIL = TextRule(254, _email)
-COUNTRY = TextRule(2, _country)
+COUNTRY = TextRule(64, _country)  # the code check says what is wrong with "Deutschland"
 #: Opaque values the client got from us or the provider: IDs, cursors, tokens, keys.
 OPAQUE = TextRule(255)
