@@ -5,9 +5,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from models import Notification, OutboxMessage, UsageEvent
 from services.context import ServiceContext
+from services.usage import MICROS
+from services.usage.rating import OverageState
+from services.usage.reading import allowances_by_plan
+from services.usage.thresholds import Crossing, fire_crossings
+from tests.conftest import NOW
 from tests.usage.helpers import event, event_sum, metered_account, report, used
 
 pytestmark = pytest.mark.postgres
@@ -56,3 +62,31 @@ async def test_concurrent_batches_over_several_accounts_keep_totals_exact(
     for account in accounts:
         assert await used(account) == 24
         assert await event_sum(account) == 24
+
+
+async def test_the_unique_key_fires_a_threshold_once_whatever_the_callers_believe(
+    services: ServiceContext,
+) -> None:
+    """The arithmetic aside: 20 transactions that all claim the same crossing insert one
+    notification and queue one email (the database's unique key decides)."""
+    account, sub = await metered_account()
+    (allowance,) = (await allowances_by_plan([sub.plan_id]))[sub.plan_id]
+    crossing = Crossing(
+        account_id=account.id,
+        allowance=allowance,
+        period_start=sub.current_period_start,
+        old_micros=790 * MICROS,
+        new_micros=810 * MICROS,
+        old_overage_micros=0,
+        new_overage_micros=0,
+        overage=OverageState(available=True, enabled=False, cap=None),
+    )
+
+    async def claim() -> None:
+        async with in_transaction() as conn:
+            await fire_crossings(services, conn, [crossing], {account.id: account}, NOW)
+
+    await asyncio.gather(*[claim() for _ in range(20)])
+
+    assert await Notification.filter(account_id=account.id).count() == 1
+    assert await OutboxMessage.filter(account_id=account.id).count() == 1
