@@ -95,3 +95,31 @@ async def plan_allowances(info: Info, plan_id: int, currency: str) -> list[PlanA
 
     rows = await info.context.loaders.allowances_by_plan.load(plan_id)
     return [PlanAllowance.from_value(a, currency) for a in rows]
+
+
+async def usage_of_account(info: Info, account_id: str) -> Usage | None:
+    """Query.usage: any account's for a SERVICE key (the product's backend reads `allowed`
+    to block), the caller's own otherwise; null when not found or not readable."""
+    from models import ApiKeyRole
+    from resolvers.ids import from_global_id
+    from schema.types.usage import Usage
+    from services import access
+
+    try:
+        principal = info.context.require_principal()
+    except BillingError as exc:
+        raise_top_level(exc)
+    try:
+        type_name, pk = from_global_id(account_id)
+        if type_name != "Account":
+            return None
+        if principal.role is ApiKeyRole.SERVICE:
+            account = await AccountModel.get_or_none(id=pk)
+        else:
+            account = await access.readable_account(principal, pk)
+    except BillingError:
+        return None
+    if account is None:
+        return None
+    rating = await _rating(info, account.id)
+    return None if rating is None else Usage.from_value(rating)

@@ -6,11 +6,12 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import accounts
+from resolvers import accounts, usage_fields
 from resolvers.context import Info
 from schema.types.account import Account
 from schema.types.common import Node
 from schema.types.plan import Plan
+from schema.types.usage import Usage
 from schema.types.viewer import PaymentProviderConfig, Viewer
 
 
@@ -56,6 +57,21 @@ class Query:
         id: Annotated[strawberry.ID, strawberry.argument(description="The object's global `id`.")],
     ) -> Node | None:
         return await accounts.resolve_node(info, id)
+
+    @strawberry.field(
+        description=(
+            "An account's usage this billing period, read from running totals. A SERVICE key "
+            "(the product's backend) may read any account's, e.g. `allowed` to block usage; "
+            "other keys their own accounts'. Null when the account does not exist, may not be "
+            "read, or has no subscription."
+        )
+    )
+    async def usage(
+        self,
+        info: Info,
+        account_id: Annotated[strawberry.ID, strawberry.argument(description="The `Account.id`.")],
+    ) -> Usage | None:
+        return await usage_fields.usage_of_account(info, account_id)
 
     @strawberry.field(description="The plan catalogue, cheapest first.")
     async def plans(self, info: Info) -> list[Plan]:

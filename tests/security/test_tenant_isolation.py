@@ -70,6 +70,10 @@ CASES: dict[str, tuple[str, Any]] = {
         ALL_MUTATIONS["updateBillingInfo"],
         lambda v, a: {"a": v["a"]},
     ),
+    "Query.usage.accountId": (
+        "query($id: ID!) { usage(accountId: $id) { overageAmount { amount } } }",
+        lambda v, a: {"id": v["a"]},
+    ),
     "Mutation.reportUsage.input.accountId": (
         f"""mutation($a: ID!) {{ reportUsage(input: {{accountId: $a,
               events: [{{id: "e1", meter: "credits", quantity: "1"}}]}}) {{ {_ERR} }} }}""",

@@ -276,3 +276,21 @@ async def test_reading_usage_costs_the_same_at_10_and_100000_events(
     assert len(large) == len(small)
     assert not any("usage_event" in s for s in large)
     assert await Notification.filter(account_id=account.id).count() == 3  # 80, 90, 100 %
+
+
+async def test_query_usage_for_a_service_key_and_the_account_itself(
+    client: httpx.AsyncClient, services: ServiceContext
+) -> None:
+    account, _ = await metered_account(tier=PlanTier.FREE)
+    await report(services, event(account, "e1", "50"))
+    document = "query($id: ID!) { usage(accountId: $id) { meters { used allowed } } }"
+    variables = {"id": gid("Account", account.id)}
+
+    as_service = await gql(client, document, variables, key=await _service_key())
+    as_owner = await gql(client, document, variables, key=await api_key(account, ApiKeyRole.VIEWER))
+    other, _ = await metered_account("other@example.test")
+    as_other = await gql(client, document, variables, key=await api_key(other))
+
+    expected = {"usage": {"meters": [{"used": "50", "allowed": False}]}}
+    assert as_service["data"] == expected and as_owner["data"] == expected
+    assert as_other["data"] == {"usage": None}
