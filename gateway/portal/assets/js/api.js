@@ -34,6 +34,9 @@ export async function graphql(token, query, variables = {}) {
 
 const ERROR_FIELDS = "__typename ... on UserError { code message field }";
 
+const PLAN_FIELDS = `
+fragment PlanFields on Plan { id code name tier interval price { amount formatted } }`;
+
 const ACCOUNT_FIELDS = `
 fragment AccountFields on Account {
   id name email tier selfServiceEnabled
@@ -41,6 +44,8 @@ fragment AccountFields on Account {
     id status paidFeaturesEnabled currentPeriodStart currentPeriodEnd nextBillingDate
     nextBillingAmount { amount formatted }
     plan { id name tier interval price { amount formatted } }
+    cancelAtPeriodEnd cancellationReason
+    pendingChange { plan { id name } effectiveAt }
   }
   paymentMethods { id brand last4 expMonth expYear funding isDefault status }
   billingInfo {
@@ -76,16 +81,20 @@ query Portal {
     accounts(first: 100) { nodes { id name email } }
   }
   paymentProvider { name publishableKey jsUrl }
+  plans { ...PlanFields }
 }
-${ACCOUNT_FIELDS}`;
+${ACCOUNT_FIELDS}
+${PLAN_FIELDS}`;
 
 export const ACCOUNT_QUERY = `
 query PortalAccount($id: ID!) {
   viewer { role }
   account(id: $id) { ...AccountFields }
   paymentProvider { name publishableKey jsUrl }
+  plans { ...PlanFields }
 }
-${ACCOUNT_FIELDS}`;
+${ACCOUNT_FIELDS}
+${PLAN_FIELDS}`;
 
 export const START_SETUP = `
 mutation StartSetup($accountId: ID) {
@@ -169,6 +178,58 @@ mutation UpdateUsageNotifications($input: UpdateUsageNotificationsInput!) {
   updateUsageNotifications(input: $input) {
     ${ERROR_FIELDS}
     ... on UpdateUsageNotificationsSuccess { usageNotifications { thresholds email } }
+  }
+}`;
+
+export const PREVIEW_PLAN_CHANGE = `
+mutation PreviewPlanChange($input: PlanIdInput!) {
+  previewPlanChange(input: $input) {
+    ${ERROR_FIELDS}
+    ... on PreviewPlanChangeSuccess { preview {
+      plan { id name } timing quoteId expiresAt effectiveAt nextBillingDate
+      amountDueNow { amount formatted } nextBillingAmount { formatted }
+      lines { description amount { formatted } }
+    } }
+  }
+}`;
+
+export const CHANGE_PLAN = `
+mutation ChangePlan($input: ChangePlanInput!) {
+  changePlan(input: $input) {
+    ${ERROR_FIELDS}
+    ... on ChangePlanSuccess {
+      subscription { plan { name } pendingChange { plan { name } effectiveAt } }
+      invoice { id number status }
+      payment { id status nextAction { type clientSecret } }
+    }
+    ... on PaymentDeclinedError { declineCode declined: payment { id status } }
+  }
+}`;
+
+const SUBSCRIPTION_RESULT = `
+    ${ERROR_FIELDS}
+    ... on SubscriptionChangeSuccess { subscription { id cancelAtPeriodEnd currentPeriodEnd } }`;
+
+export const CANCEL_SUBSCRIPTION = `
+mutation CancelSubscription($input: CancelSubscriptionInput!) {
+  cancelSubscription(input: $input) { ${SUBSCRIPTION_RESULT} }
+}`;
+
+export const RESUME_SUBSCRIPTION = `
+mutation ResumeSubscription($input: AccountIdInput!) {
+  resumeSubscription(input: $input) { ${SUBSCRIPTION_RESULT} }
+}`;
+
+export const CANCEL_PENDING_PLAN_CHANGE = `
+mutation CancelPendingPlanChange($input: AccountIdInput!) {
+  cancelPendingPlanChange(input: $input) { ${SUBSCRIPTION_RESULT} }
+}`;
+
+export const UPDATE_PAYMENT_METHOD = `
+mutation UpdatePaymentMethod($input: UpdatePaymentMethodInput!) {
+  updatePaymentMethod(input: $input) {
+    ${ERROR_FIELDS}
+    ... on UpdatePaymentMethodSuccess { paymentMethod { id last4 expMonth expYear status } }
   }
 }`;
 

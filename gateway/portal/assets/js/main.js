@@ -51,7 +51,12 @@ async function fetchData() {
   if (chosen) {
     const data = await graphql(token, ACCOUNT_QUERY, { id: chosen });
     if (data.account) {
-      return { role: data.viewer.role, account: data.account, provider: data.paymentProvider };
+      return {
+        role: data.viewer.role,
+        account: data.account,
+        provider: data.paymentProvider,
+        plans: data.plans,
+      };
     }
   }
   const data = await graphql(token, PORTAL_QUERY);
@@ -60,6 +65,7 @@ async function fetchData() {
     account: data.viewer.account,
     accounts: data.viewer.accounts.nodes,
     provider: data.paymentProvider,
+    plans: data.plans,
   };
 }
 

@@ -4,6 +4,7 @@
 
 import { DELETE_PAYMENT_METHOD, MAKE_DEFAULT, isUserError, mutate } from "./api.js";
 import { createAddCardPanel } from "./add-card.js";
+import { createEditCardPanel } from "./card-edit.js";
 import {
   announce,
   badge,
@@ -72,7 +73,7 @@ async function deleteCard(app, pm) {
   else announce(`${describe(pm)} was deleted.`, "success");
 }
 
-function cardRow(app, account, pm) {
+function cardRow(app, account, pm, onEdit) {
   const statusBadge =
     pm.status === "EXPIRED"
       ? badge("Expired", "bad")
@@ -86,6 +87,11 @@ function cardRow(app, account, pm) {
         label: "Make default",
         disabledReason: makeDefaultRefusal(pm),
         onSelect: (trigger) => app.run(trigger, () => makeDefault(app, pm)),
+      },
+      {
+        label: "Edit",
+        disabledReason: pm.status === "REQUIRES_ACTION" ? "Verify this card with your bank first." : null,
+        onSelect: () => onEdit(pm),
       },
       {
         label: "Delete",
@@ -127,7 +133,13 @@ export function createPaymentMethodsSection(app) {
   addButton.addEventListener("click", () => openPanel(false));
   addButton.setAttribute("aria-expanded", "false");
   section.actions.append(addButton);
-  section.body.append(list, panel.element);
+  const editPanel = createEditCardPanel(app, {
+    onClosed: (pm) => {
+      const trigger = pm && list.querySelector(`li.pm[data-last4="${pm.last4}"] .icon-button`);
+      (trigger ?? section.heading).focus();
+    },
+  });
+  section.body.append(list, editPanel.element, panel.element);
 
   function openPanel(makeDefaultChecked) {
     addButton.hidden = true;
@@ -156,7 +168,7 @@ export function createPaymentMethodsSection(app) {
         [
           note,
           cards.length
-            ? h("ul", { class: "pm-list", "aria-label": "Cards on file" }, cards.map((pm) => cardRow(app, account, pm)))
+            ? h("ul", { class: "pm-list", "aria-label": "Cards on file" }, cards.map((pm) => cardRow(app, account, pm, editPanel.open)))
             : h("p", { class: "empty" }, "No payment method on file yet."),
         ],
         section.heading,

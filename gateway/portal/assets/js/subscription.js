@@ -1,7 +1,9 @@
 // Current subscription: plan, status, next bill; the past-due banner with its two fixes.
 
+import { createCancelPanel, keepCurrentPlan, resume } from "./cancellation.js";
 import { badge, createSection, formatDate, h, humanize, replaceKeepingFocus } from "./dom.js";
 import { payOutstanding } from "./payments.js";
+import { createPlanChangePanel } from "./plan-change.js";
 
 const STATUS_TONE = {
   ACTIVE: "good",
@@ -78,16 +80,101 @@ function details(account) {
   );
 }
 
+function scheduledBanner(app, account) {
+  const sub = account.subscription;
+  if (sub?.cancelAtPeriodEnd) {
+    return h(
+      "div",
+      { class: "banner banner-warn", role: "region", "aria-labelledby": "ending-title" },
+      h("h3", { id: "ending-title", class: "banner-title" }, `Your subscription ends on ${formatDate(sub.currentPeriodEnd)}`),
+      h("p", {}, `${sub.plan.name} stays on until then; after that your account moves to the Free plan and nothing more is charged.`),
+      app.canWrite &&
+        h(
+          "div",
+          { class: "banner-actions" },
+          h(
+            "button",
+            { type: "button", class: "button", "data-focus-key": "resume", onclick: (e) => resume(app, e.currentTarget) },
+            "Resume subscription",
+          ),
+        ),
+    );
+  }
+  if (sub?.pendingChange) {
+    const change = sub.pendingChange;
+    return h(
+      "div",
+      { class: "banner banner-warn", role: "region", "aria-labelledby": "pending-title" },
+      h("h3", { id: "pending-title", class: "banner-title" }, `Your plan changes to ${change.plan.name} on ${formatDate(change.effectiveAt)}`),
+      h("p", {}, `You keep ${sub.plan.name} until then.`),
+      app.canWrite &&
+        h(
+          "div",
+          { class: "banner-actions" },
+          h(
+            "button",
+            { type: "button", class: "button button-secondary", "data-focus-key": "keep-plan", onclick: (e) => keepCurrentPlan(app, e.currentTarget) },
+            `Keep ${sub.plan.name}`,
+          ),
+        ),
+    );
+  }
+  return null;
+}
+
+const CANCELABLE = ["ACTIVE", "TRIALING", "PAST_DUE"];
+
 export function createSubscriptionSection(app) {
   const section = createSection("subscription", "Subscription");
+  const info = h("div", { class: "card-body" });
+  const changeButton = h(
+    "button",
+    { type: "button", class: "button button-secondary", "aria-controls": "plan-change", "aria-expanded": "false" },
+    "Change plan",
+  );
+  const cancelButton = h("button", { type: "button", class: "button button-ghost", "aria-expanded": "false" }, "Cancel subscription");
+  const planPanel = createPlanChangePanel(app, {
+    onClosed: () => {
+      changeButton.setAttribute("aria-expanded", "false");
+      changeButton.focus();
+    },
+  });
+  const cancelPanel = createCancelPanel(app, {
+    onClosed: () => {
+      cancelButton.setAttribute("aria-expanded", "false");
+      if (!cancelButton.hidden) cancelButton.focus();
+      else section.heading.focus();
+    },
+  });
+  changeButton.addEventListener("click", () => {
+    cancelPanel.element.hidden || cancelPanel.close();
+    changeButton.setAttribute("aria-expanded", "true");
+    planPanel.open();
+  });
+  cancelButton.addEventListener("click", () => {
+    planPanel.element.hidden || planPanel.close();
+    cancelButton.setAttribute("aria-expanded", "true");
+    cancelPanel.open();
+  });
+  section.actions.append(changeButton, cancelButton);
+  section.body.append(info, planPanel.element, cancelPanel.element);
   return {
     element: section.element,
     update({ account }) {
-      const status = account.subscription?.status;
+      const sub = account.subscription;
+      const status = sub?.status;
       const late = status === "PAST_DUE" || status === "UNPAID";
+      changeButton.hidden = !app.canWrite;
+      cancelButton.hidden = !(
+        app.canWrite &&
+        sub &&
+        sub.plan.price.amount > 0 &&
+        CANCELABLE.includes(status) &&
+        !sub.cancelAtPeriodEnd
+      );
       replaceKeepingFocus(
-        section.body,
-        [late && pastDueBanner(app, account), details(account)],
+        info,
+        [late && pastDueBanner(app, account), scheduledBanner(app, account), details(account)],
         section.heading,
       );
     },
