@@ -8,8 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from models import ApiKeyRole
+from gateway.sandbox import Sandbox
+from models import Account, ApiKeyRole, Notification, OutboxMessage
 from services.auth import authenticate
+from services.context import ServiceContext
+from services.usage import MICROS
+from services.usage.reading import usage_of
 from tests.conftest import NOW
 from tests.factories import make_account
 
@@ -118,3 +122,18 @@ async def test_demo_credentials_carry_a_service_key(db: str, tmp_path: Path) -> 
     assert principal.role is ApiKeyRole.SERVICE and principal.account_ids == frozenset()
     on_disk = json.loads((tmp_path / "demo-credentials.json").read_text())
     assert on_disk["service"] == data["service"]
+
+
+async def test_the_demo_seeds_usage(services: ServiceContext, sandbox: Sandbox) -> None:
+    from gateway.demo import seed_if_absent
+
+    assert await seed_if_absent(services, sandbox.api_base, sandbox.secret_key)
+
+    plus = await usage_of(await Account.get(email="plus@demo.test"))
+    free = await usage_of(await Account.get(email="free@demo.test"))
+    assert plus is not None and free is not None
+    assert (plus.meters[0].used_micros, plus.meters[0].allowed) == (850 * MICROS, True)
+    assert (free.meters[0].used_micros, free.meters[0].allowed) == (50 * MICROS, False)
+    plus_notes = await Notification.filter(account__email="plus@demo.test")
+    assert [(n.kind.value, n.threshold) for n in plus_notes] == [("USAGE_THRESHOLD", 80)]
+    assert await OutboxMessage.filter(template="usage_notification").count() == 4  # 80 + 3 free
