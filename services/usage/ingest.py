@@ -48,7 +48,7 @@ from services.usage.thresholds import Crossing, fire_crossings
 
 MAX_BATCH = 1_000
 MAX_ID_LENGTH = 255
-MAX_QUANTITY = Decimal(10) ** 12
+MAX_QUANTITY = Decimal(10) ** 9  # per event: totals stay far inside BIGINT micros
 FUTURE_TOLERANCE = timedelta(minutes=5)
 ACCEPTED, DUPLICATE, REJECTED = "ACCEPTED", "DUPLICATE", "REJECTED"
 
@@ -201,8 +201,15 @@ def _validate(
         def reject(reason: str, index: int = index, event_id: str = event_id) -> None:
             results[index] = EventResult(event_id, REJECTED, reason)
 
-        if not isinstance(event.id, str) or not event.id.strip():
+        if (
+            event.id is None
+            or event.id == ""
+            or (isinstance(event.id, str) and not event.id.strip())
+        ):
             reject("id is required")
+            continue
+        if not isinstance(event.id, str):
+            reject("id must be a string")
             continue
         if event.problem is not None:
             reject(event.problem)

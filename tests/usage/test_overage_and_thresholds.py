@@ -24,6 +24,7 @@ from services.errors import (
     PermissionDenied,
     SelfServiceUnavailable,
 )
+from services.notifications.render import render_email
 from services.usage.overage import update_overage_settings
 from services.usage.reading import usage_of
 from services.usage.thresholds import update_usage_notifications
@@ -194,6 +195,9 @@ async def test_thresholds_fire_once_each_with_an_email(services: ServiceContext)
     notes = await Notification.filter(account_id=account.id).order_by("id")
     assert sorted(e.notification_id for e in logged) == [n.id for n in notes]
     assert "Turn on overage" in emails[0].context["message"]
+    rendered = render_email("usage_notification", emails[0].context)
+    assert rendered.subject == "You have used 80% of your credits"
+    assert "Turn on overage" in rendered.text and "Turn on overage" in rendered.html
 
 
 async def test_free_is_told_to_upgrade(services: ServiceContext) -> None:
