@@ -51,8 +51,8 @@ from services.events import log as events
 from services.invoices import issue_invoice
 from services.money import Money
 from services.payments import STALE_PENDING_AFTER, card_for_charge, release_stale_claim
-from services.plan_changes import PlanChangeOutcome, claim_quote, still_matches
 from services.plan_switch import apply_upgrade, void_upgrade_invoice
+from services.quotes import PlanChangeOutcome, claim_quote, still_matches
 from services.reconcile import settle_payment
 
 log = logging.getLogger(__name__)

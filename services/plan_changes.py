@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,8 +23,6 @@ from tortoise.transactions import in_transaction
 
 from models import (
     Account,
-    Invoice,
-    Payment,
     PaymentMethod,
     Plan,
     PlanChangeQuote,
@@ -36,6 +33,7 @@ from models import (
 )
 from models.events import BillingEventType as EV
 from services import notifications
+from services import plan_change_billing as billing
 from services.access import writable_account
 from services.auth import Principal
 from services.context import ServiceContext
@@ -50,6 +48,7 @@ from services.events import log as events
 from services.money import Money
 from services.plan_switch import CLEARED, day
 from services.proration import PlanTerms, immediate_change, is_upgrade
+from services.quotes import PlanChangeOutcome, claim_quote, still_matches
 from services.renewals import add_interval
 
 QUOTE_TTL = timedelta(minutes=15)
@@ -57,13 +56,6 @@ QUOTE_TTL = timedelta(minutes=15)
 RUNNING = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
 #: Upgrades wait until the balance is paid; downgrades and cancellation do not.
 DELINQUENT = (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID)
-
-
-@dataclass(frozen=True)
-class PlanChangeOutcome:
-    subscription: Subscription | None
-    invoice: Invoice | None  # None for a PERIOD_END change
-    payment: Payment | None  # None unless money moved (or is moving)
 
 
 def terms(plan: Plan) -> PlanTerms:
@@ -186,9 +178,6 @@ async def change_plan(
     payment_method_id: int | None = None,
     idempotency_key: str | None = None,
 ) -> PlanChangeOutcome:
-    # Imported here: the billing module builds on this one's outcome type.
-    from services import plan_change_billing as billing
-
     account = await writable_account(principal, account_id)
     if payment_method_id is not None and not await PaymentMethod.exists(
         id=payment_method_id, account_id=account.id, deleted_at=None
@@ -247,27 +236,6 @@ async def _usable_quote(
     return quote
 
 
-async def still_matches(quote: PlanChangeQuote) -> bool:
-    """The subscription is on the plan and in the period the quote was computed for."""
-    sub = await Subscription.get_or_none(account_id=quote.account_id)
-    if sub is None:
-        return quote.subscription_id is None
-    return (
-        sub.id == quote.subscription_id
-        and sub.plan_id == quote.from_plan_id
-        and sub.current_period_end == quote.current_period_end
-    )
-
-
-async def claim_quote(quote: PlanChangeQuote, now: datetime, key: str | None, print_: str) -> bool:
-    """Inside a transaction: use the quote; only one caller's UPDATE matches."""
-    return bool(
-        await PlanChangeQuote.filter(id=quote.id, used_at=None).update(
-            used_at=now, client_idempotency_key=key, request_fingerprint=print_
-        )
-    )
-
-
 async def _schedule(
     ctx: ServiceContext,
     account: Account,
@@ -277,13 +245,11 @@ async def _schedule(
     print_: str,
 ) -> PlanChangeOutcome:
     """A downgrade: nothing charged now; the renewal at the period end applies it."""
-    from services.plan_change_billing import after_lost_claim
-
     now = ctx.clock.now()
     async with in_transaction():
         sub = await Subscription.select_for_update().get_or_none(account_id=account.id)
         if sub is None or not await claim_quote(quote, now, key, print_):
-            return await after_lost_claim(ctx, account, key, print_)
+            return await billing.after_lost_claim(ctx, account, key, print_)
         if not await still_matches(quote):
             raise QuoteExpired(field="quoteId")
         await Subscription.filter(id=sub.id).update(**{**CLEARED, "pending_plan_id": target.id})
