@@ -1,0 +1,54 @@
+"""The emails of plan changes, rendered from the outbox rows the changes wrote."""
+
+from __future__ import annotations
+
+from models import CancellationReason, OutboxMessage
+from services.cancellation import cancel_subscription
+from services.notifications.render import render_email
+from services.plan_changes import change_plan, preview_plan_change
+from services.renewals import renew_due
+from tests.factories import add_card, admin_of, make_account, subscribe
+from tests.plan_change_helpers import catalogue
+
+
+async def _rendered(template: str) -> tuple[str, str]:
+    (message,) = await OutboxMessage.filter(template=template)
+    email = render_email(message.template, message.context)
+    assert message.context["account_name"] in email.html  # autoescaped, but there
+    return email.subject, email.text
+
+
+async def test_upgrade_downgrade_cancel_and_the_end_of_a_paid_plan(
+    services, sandbox, provider, clock
+):
+    plans = await catalogue()
+    account = await make_account()
+    sub = await subscribe(account)
+    await add_card(services, sandbox, account)
+    admin = admin_of(account)
+
+    quote = await preview_plan_change(services, admin, None, plans.plus_5k.id)
+    await change_plan(services, admin, None, plans.plus_5k.id, quote.token)
+    subject, text = await _rendered("plan_changed")
+    assert subject == "You are now on Plus 5K (monthly)"
+    assert "We charged $46.67 for the change" in text
+    assert "Your next bill, $99.00, is on Dec 12, 2026." in text
+    await OutboxMessage.filter(template="plan_changed").delete()
+
+    quote = await preview_plan_change(services, admin, None, plans.plus.id)
+    await change_plan(services, admin, None, plans.plus.id, quote.token)
+    subject, text = await _rendered("plan_changed")
+    assert subject == "Your plan changes to Plus monthly on Dec 12, 2026"
+    assert "Nothing is charged today" in text
+
+    await cancel_subscription(services, admin, None, CancellationReason.UNUSED)
+    subject, text = await _rendered("cancellation_scheduled")
+    assert subject == "Your Plus 5K (monthly) subscription ends on Dec 12, 2026"
+    assert "Resume the subscription in the billing portal before Dec 12, 2026" in text
+
+    await sub.refresh_from_db()
+    clock.set(sub.current_period_end)
+    await renew_due(services)
+    subject, text = await _rendered("paid_plan_ended")
+    assert subject == "Your Plus 5K (monthly) plan has ended"
+    assert "your account is now on the Free monthly plan" in text
