@@ -194,6 +194,35 @@ async def test_3ds_upgrade_switches_when_confirmed(services, sandbox, provider, 
     assert (await Subscription.get(id=sub.id)).plan_id == plans.plus_5k.id
 
 
+async def test_3ds_upgrade_switches_when_the_webhook_reports_it(services, sandbox, provider, plans):
+    from services.card_setup import confirm_payment_method
+    from services.webhooks import handle_event
+
+    account = await make_account()
+    sub = await subscribe(account)
+    pm = await add_card(services, sandbox, account, THREE_DS_CARD)
+    await complete_setup_3ds(sandbox, pm.setup_intent_id, pm.setup_client_secret)
+    await confirm_payment_method(services, admin_of(account), pm.id)
+    quote = await preview_plan_change(services, admin_of(account), None, plans.plus_5k.id)
+    outcome = await change_plan(services, admin_of(account), None, plans.plus_5k.id, quote.token)
+    payment = outcome.payment
+    assert payment is not None and payment.provider_payment_id and payment.next_action
+    await authenticate_payment(
+        sandbox, payment.provider_payment_id, payment.next_action["client_secret"], success=True
+    )
+
+    # when the provider's webhook says so (the browser never came back to confirm)
+    event = {
+        "id": "evt_upgrade_1",
+        "type": "payment_intent.succeeded",
+        "data": {"object": {"id": payment.provider_payment_id, "metadata": {}}},
+    }
+    assert await handle_event(services, event) == "applied"
+
+    assert (await Subscription.get(id=sub.id)).plan_id == plans.plus_5k.id
+    assert await handle_event(services, event) == "duplicate"
+
+
 async def test_abandoned_3ds_upgrade_is_released_by_the_worker(
     services, sandbox, provider, plans, clock: FixedClock
 ):
@@ -398,6 +427,14 @@ async def test_past_due_refuses_upgrades_but_not_downgrades(services, sandbox, p
     quote = await preview_plan_change(services, admin_of(account), None, plans.free.id)
     await change_plan(services, admin_of(account), None, plans.free.id, quote.token)
     assert (await Subscription.get(id=sub.id)).pending_plan_id == plans.free.id
+
+    from models import CancellationReason
+    from services.cancellation import cancel_subscription
+
+    canceled = await cancel_subscription(
+        services, admin_of(account), None, CancellationReason.TOO_EXPENSIVE
+    )
+    assert canceled.cancel_at_period_end and canceled.status is SubscriptionStatus.PAST_DUE
 
 
 async def test_who_and_what_may_not_change(services, sandbox, provider, plans):
