@@ -19,6 +19,12 @@ CONTRACT_MUTATIONS = {
     "payInvoice": "PayInvoiceResult",
     "confirmPayment": "PayInvoiceResult",
     "updateBillingInfo": "UpdateBillingInfoResult",
+    "previewPlanChange": "PreviewPlanChangeResult",
+    "changePlan": "ChangePlanResult",
+    "cancelPendingPlanChange": "SubscriptionChangeResult",
+    "cancelSubscription": "SubscriptionChangeResult",
+    "resumeSubscription": "SubscriptionChangeResult",
+    "updatePaymentMethod": "UpdatePaymentMethodResult",
 }
 CONTRACT_ERROR_CODES = {
     "NOT_FOUND",
@@ -33,6 +39,9 @@ CONTRACT_ERROR_CODES = {
     "PAYMENT_DECLINED",
     "IDEMPOTENCY_CONFLICT",
     "PROVIDER_UNAVAILABLE",
+    "QUOTE_EXPIRED",
+    "OUTSTANDING_BALANCE",
+    "PLAN_CHANGE_NOT_ALLOWED",
 }
 CONTRACT_NODES = {"Account", "Plan", "Subscription", "PaymentMethod", "Invoice", "Payment"}
 CONTRACT_SUCCESS_FIELDS = {
@@ -41,6 +50,22 @@ CONTRACT_SUCCESS_FIELDS = {
     "DeletePaymentMethodSuccess": {"deletedPaymentMethodId", "account"},
     "PayInvoiceSuccess": {"invoice", "payment"},
     "StartPaymentMethodSetupSuccess": {"clientSecret"},
+    "PreviewPlanChangeSuccess": {"preview"},
+    "ChangePlanSuccess": {"subscription", "invoice", "payment"},
+    "SubscriptionChangeSuccess": {"subscription"},
+    "UpdatePaymentMethodSuccess": {"paymentMethod"},
+    "PlanChangePreview": {
+        "plan",
+        "timing",
+        "lines",
+        "amountDueNow",
+        "nextBillingDate",
+        "nextBillingAmount",
+        "quoteId",
+        "expiresAt",
+    },
+    "PendingPlanChange": {"plan", "effectiveAt"},
+    "Subscription": {"cancelAtPeriodEnd", "cancellationReason", "pendingChange"},
 }
 
 
