@@ -521,3 +521,31 @@ async def plus_customer_on(
     sub = await subscribe(account)
     await add_card(services, sandbox, account, number)
     return account, sub
+
+
+async def test_a_new_upgrade_cancels_the_one_left_in_3ds(services, sandbox, provider, plans):
+    from services.card_setup import confirm_payment_method
+
+    account = await make_account()
+    sub = await subscribe(account)
+    pm = await add_card(services, sandbox, account, THREE_DS_CARD)
+    await complete_setup_3ds(sandbox, pm.setup_intent_id, pm.setup_client_secret)
+    await confirm_payment_method(services, admin_of(account), pm.id)
+    first = await preview_plan_change(services, admin_of(account), None, plans.plus_5k.id)
+    abandoned = await change_plan(services, admin_of(account), None, plans.plus_5k.id, first.token)
+
+    # when the customer starts another upgrade instead of finishing the first
+    second = await preview_plan_change(services, admin_of(account), None, plans.plus_yearly.id)
+    current = await change_plan(
+        services, admin_of(account), None, plans.plus_yearly.id, second.token
+    )
+
+    # then the first is canceled at the provider and its invoice voided: only one can be paid
+    assert abandoned.invoice is not None and current.invoice is not None
+    await abandoned.invoice.refresh_from_db()
+    assert abandoned.invoice.status is InvoiceStatus.VOID
+    assert current.payment is not None
+    assert current.payment.status is PaymentStatus.REQUIRES_ACTION
+    assert await Invoice.filter(account_id=account.id, status=InvoiceStatus.OPEN).count() == 1
+    assert len(provider.calls_to("cancel_charge")) == 1
+    assert (await Subscription.get(id=sub.id)).plan_id == plans.plus.id
