@@ -14,7 +14,7 @@ from datetime import timedelta
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from tortoise import connections
 
 from gateway.db import close_db, init_db
@@ -34,6 +34,7 @@ from schema import schema
 from services.clock import Clock, SystemClock
 from services.context import ServiceContext
 from services.documents.pool import Renderer, RenderPool
+from services.events.fanout import start_fanout, stop_fanout
 from services.policy import BillingPolicy
 from services.provider.base import ProviderUnavailableError
 from services.provider.instrumented import InstrumentedProvider
@@ -116,10 +117,12 @@ def create_app(
             await init_db(settings.database_url)
         if owned:
             app.state.services = build_services(settings)
+        events = await start_fanout(settings.database_url)
         stop_metrics = start_metrics_server(settings)
         try:
             yield
         finally:
+            await stop_fanout(events)
             if stop_metrics is not None:
                 stop_metrics()
             if owned:
@@ -139,6 +142,7 @@ def create_app(
     )
     routes = [
         Route("/graphql", timed_graphql(graphql), methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql.streams.websocket),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

@@ -50,6 +50,7 @@ from gateway.ide import graphiql_page
 from gateway.logs import configure_structlog, strip_access_query_strings
 from gateway.ratelimit import RateLimiter, authfail_bucket
 from gateway.security import SecurityConfig
+from gateway.subscriptions import EventTransports, wants_event_stream
 from models import ApiKeyRole
 from resolvers.context import Context
 from schema.extensions import redacted_traceback, safe_operation_name
@@ -102,6 +103,7 @@ class GraphQLEndpoint:
         self.security = security
         self.limiter = limiter
         self.graphiql = graphiql
+        self.streams = EventTransports(self)
         configure_structlog()
         strip_access_query_strings()
 
@@ -139,6 +141,9 @@ class GraphQLEndpoint:
         await response(scope, receive, send)
 
     async def _handle(self, request: Request, request_id: str, state: dict[str, Any]) -> Response:
+        if wants_event_stream(request):  # GraphQL over SSE (gateway/subscriptions.py)
+            request.state.request_id = request_id
+            return await self.streams.sse(request)
         if request.method == "GET" and self.graphiql and _wants_html(request):
             return HTMLResponse(await graphiql_page(request))
         media_type = _negotiate(request.headers.get("accept"))

@@ -13,6 +13,7 @@ from schema.limits import RequestLimits
 from schema.mutation import Mutation
 from schema.observability import OperationMetrics
 from schema.query import Query
+from schema.subscription import Events
 from schema.types.account import Account
 from schema.types.invoice import Invoice, Payment
 from schema.types.payment_method import PaymentMethod
@@ -31,6 +32,7 @@ class BillingSchema(strawberry.Schema):
 schema = BillingSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Events,
     types=[Account, Invoice, Payment, PaymentMethod, Plan, Subscription],
     # RequestLimits parses and validates (with its own caches) in place of ParserCache and
     # ValidationCache.

@@ -23,6 +23,7 @@ from schema.usage_payloads import (
     UpdateOverageSettingsInput,
     UpdateUsageNotificationsInput,
 )
+from schema.webhook_mutations import WebhookMutations
 
 
 def _doc(summary: str, *errors: str) -> str:
@@ -57,7 +58,7 @@ _PROVIDER = (
         "and returns a union: its success type, or an error type implementing `UserError`."
     )
 )
-class Mutation(PlanChangeMutations):
+class Mutation(PlanChangeMutations, WebhookMutations):
     @strawberry.mutation(
         description=_doc(
             "Begin adding a card (setup first): creates a SetupIntent at the payment provider "

@@ -8,12 +8,14 @@ import strawberry
 
 from models import Account as AccountModel
 from models import PlanTier as PlanTierModel
+from resolvers import event_pages as event_resolvers
 from resolvers import invoices as invoice_resolvers
 from resolvers import usage_fields as usage_resolvers
 from resolvers.context import Info
 from resolvers.ids import to_global_id
 from schema.types.common import BillingInfo, Money, Node, PageInfo
 from schema.types.enums import InvoiceStatus, PlanTier
+from schema.types.events import BillingEventConnection, BillingEventType
 from schema.types.invoice import InvoiceConnection
 from schema.types.payment_method import PaymentMethod
 from schema.types.plan import Subscription
@@ -144,6 +146,35 @@ class Account(Node):
     )
     async def outstanding_balance(self, info: Info) -> Money:
         return await invoice_resolvers.outstanding_balance(info, self.model.id, self.model.currency)
+
+    @strawberry.field(
+        description=(
+            "The account's billing events, oldest first (log order): every change to its "
+            "cards, invoices, payments, subscription and billing info. Page with `after` "
+            "(an event's `cursor`) to catch up or poll; the `billingEvents` subscription "
+            "delivers the same events live."
+        )
+    )
+    async def events(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size, 0 to 100; 20 when left out.")
+        ] = 20,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="An event's `cursor`: the page starts right after that event."
+            ),
+        ] = None,
+        types: Annotated[
+            list[BillingEventType] | None,
+            strawberry.argument(description="Only these event types; null or empty: every type."),
+        ] = None,
+    ) -> BillingEventConnection:
+        return await event_resolvers.event_connection(
+            info, self.model.id, first=first, after=after, types=types
+        )
 
     @strawberry.field(
         description=(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from resolvers import viewer as viewer_resolvers
+from resolvers import webhooks as webhook_resolvers
 from schema.types.account import Account, AccountConnection
 from schema.types.enums import Role
 
@@ -59,6 +60,17 @@ class Viewer:
             info, self.account_ids, first=first, after=after
         )
 
+    @strawberry.field(
+        description=(
+            "The webhook endpoints this key manages (admin: its account's; partner: its own); "
+            "a viewer key reads its account's. Secrets are never shown here."
+        )
+    )
+    async def webhook_endpoints(
+        self, info: strawberry.Info
+    ) -> list[Annotated[WebhookEndpoint, strawberry.lazy("schema.types.events")]]:
+        return await webhook_resolvers.viewer_endpoints(info)
+
 
 @strawberry.type(
     description=(
@@ -74,3 +86,7 @@ class PaymentProviderConfig:
     js_url: str = strawberry.field(
         description="Where to load the provider's JS from (Stripe.js, or the sandbox's stand-in)."
     )
+
+
+if TYPE_CHECKING:
+    from schema.types.events import WebhookEndpoint

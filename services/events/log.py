@@ -10,9 +10,13 @@ exactly when its change committed:
             await events.append(INVOICE_PAID, account_id=..., invoice_id=..., now=now)
 
 Order: readers order the log by (txid, id). On PostgreSQL `txid` is the writing
-transaction's id and readers see only rows of transactions older than every one still
-running (`pg_snapshot_xmin`), so a row that commits late can never land behind a cursor
-a reader already handed out. SQLite has one writer at a time: ids are in commit order.
+transaction's id and readers see only rows below a horizon: the oldest transaction of
+this database still running (or, when none runs, the next id to be assigned), so a row
+that commits late can never land behind a cursor a reader already handed out. The
+horizon is read before the rows, in its own statements (see `_horizon`). Other
+databases on the cluster never hold it back; a long transaction in this one delays
+readers (not writers) until it ends. SQLite has one writer at a time: ids are in
+commit order.
 """
 
 from __future__ import annotations
@@ -164,7 +168,8 @@ async def read_after(
         where.append("type IN (" + ", ".join("{p}" for _ in type_list) + ")")
         params += type_list
     if is_postgres(db):
-        where.append("txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        where.append("txid < {p}")
+        params.append(await _horizon(db))
     sql = (
         "SELECT id FROM billing_event WHERE "  # noqa: S608
         + " AND ".join(where)
@@ -182,15 +187,35 @@ async def read_after(
 async def head() -> Position:
     """The position of the newest event every reader can see now (START when none)."""
     db = _db()
-    stable = (
-        " WHERE txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-        if is_postgres(db)
-        else ""
-    )
+    stable, params = "", []
+    if is_postgres(db):
+        stable, params = " WHERE txid < $1", [await _horizon(db)]
     rows = await db.execute_query_dict(
-        f"SELECT txid, id FROM billing_event{stable} ORDER BY txid DESC, id DESC LIMIT 1"  # noqa: S608
+        f"SELECT txid, id FROM billing_event{stable} ORDER BY txid DESC, id DESC LIMIT 1",  # noqa: S608
+        params,
     )
     return Position(int(rows[0]["txid"]), int(rows[0]["id"])) if rows else START
+
+
+async def _horizon(db: BaseDBAsyncClient) -> int:
+    """PostgreSQL: every row with a txid below this is committed or never will be.
+
+    First the next transaction id to be assigned (X), then the oldest transaction of this
+    database still running (each in its own statement, in this order): a transaction with
+    an id below X is either seen running by the second read, or has ended before it, and
+    then its rows are visible to the rows' read that follows. Read committed only.
+    """
+    rows = await db.execute_query_dict(
+        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS x"
+    )
+    next_xid = int(rows[0]["x"])
+    rows = await db.execute_query_dict(
+        "SELECT min(backend_xid::text::bigint) AS x FROM pg_stat_activity "
+        "WHERE datname = current_database() AND backend_xid IS NOT NULL "
+        "AND pid <> pg_backend_pid()"
+    )
+    running = rows[0]["x"]
+    return next_xid if running is None else min(next_xid, int(running))
 
 
 def _placeholders(sql: str, postgres: bool) -> str:

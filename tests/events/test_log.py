@@ -73,12 +73,15 @@ async def test_a_late_commit_is_never_behind_a_cursor_handed_out() -> None:
             await release_a.wait()
 
     task = asyncio.create_task(slow_a())
-    await a_appended.wait()
-    async with in_transaction():
-        await log.append(BillingEventType.INVOICE_PAID, account_id=account.id, now=NOW)
-    assert await log.read_after(log.START, account_ids=None) == []
-    release_a.set()
-    await task
+    try:
+        await a_appended.wait()
+        async with in_transaction():
+            await log.append(BillingEventType.INVOICE_PAID, account_id=account.id, now=NOW)
+        hidden = await log.read_after(log.START, account_ids=None)
+    finally:
+        release_a.set()
+        await task
+    assert hidden == []
     seen = await log.read_after(log.START, account_ids=None)
     assert [e.type for e in seen] == [
         BillingEventType.INVOICE_CREATED,

@@ -28,6 +28,16 @@ _ERR = "__typename ... on UserError { code }"
 #: "Type.field.arg[.inputField]" -> (document, variables from the victim's and the
 #: attacker's IDs). Each document passes the victim's ID where that argument goes.
 CASES: dict[str, tuple[str, Any]] = {
+    # Subscriptions do not run over POST: tests/events/test_streams.py tries another
+    # account's ID over SSE (NOT_FOUND); tests/events/test_webhooks.py the endpoint IDs.
+    "Events.billingEvents.accountId": ("", None),
+    "Mutation.rotateWebhookSecret.input.endpointId": ("", None),
+    "Mutation.deleteWebhookEndpoint.input.endpointId": ("", None),
+    "Mutation.createWebhookEndpoint.input.accountId": (
+        f"""mutation($a: ID) {{ createWebhookEndpoint(input: {{accountId: $a,
+              url: "https://example.com/hooks"}}) {{ {_ERR} }} }}""",
+        lambda v, a: {"a": v["a"]},
+    ),
     "Query.account.id": (
         "query($id: ID!) { account(id: $id) { id name } }",
         lambda v, a: {"id": v["a"]},

@@ -1,0 +1,210 @@
+"""The `billingEvents` subscription over SSE and graphql-transport-ws: live delivery,
+replay with `after` (no gap, no duplicate, also under concurrent commits), isolation,
+auth at connect and revocation, limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import websockets
+from tortoise.transactions import in_transaction
+
+from models import Account, ApiKeyRole, BillingEventType
+from services.api_keys import revoke_api_key
+from services.auth import create_partner_key
+from services.billing_info import update_billing_info
+from services.events import fanout, log
+from tests.conftest import NOW
+from tests.events.conftest import SUBSCRIPTION, Gateway, sse, streams_open
+from tests.factories import admin_of, api_key, make_account
+from tests.graphql.helpers import gid
+
+pytestmark = pytest.mark.usefixtures("db")
+INFO_UPDATED = BillingEventType.BILLING_INFO_UPDATED
+WS = ["graphql-transport-ws"]
+
+
+def _init(key: str) -> str:
+    return json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"}})
+
+
+async def _append(account: Account, n: int = 1) -> list[int]:
+    ids = []
+    for _ in range(n):
+        async with in_transaction():
+            ids.append(
+                await log.append(
+                    BillingEventType.BILLING_INFO_UPDATED, account_id=account.id, now=NOW
+                )
+            )
+    return ids
+
+
+async def test_a_change_reaches_a_live_sse_subscriber(gateway: Gateway) -> None:
+    alice = await make_account()
+    async with sse(gateway, await api_key(alice)) as stream:
+        await update_billing_info(admin_of(alice), alice.id, name="Alice GmbH", now=NOW)
+
+        message = await stream.next_message()
+
+    event = message["data"]["billingEvents"]
+    assert event["type"] == "BILLING_INFO_UPDATED"
+    assert event["account"]["id"] == gid("Account", alice.id)
+
+
+async def test_after_replays_then_goes_live_without_gap_or_duplicate(gateway: Gateway) -> None:
+    # given five events, and a cursor after the second
+    alice = await make_account()
+    ids = await _append(alice, 5)
+    page = await log.list_events(alice.id, first=2)
+    cursor = log.encode_cursor(log.Position.of(page.events[-1]))
+
+    # when a client resumes after it while more events commit concurrently
+    async def writer() -> list[int]:
+        written = []
+        for _ in range(30):
+            written += await _append(alice)
+            await asyncio.sleep(0)
+        return written
+
+    received: list[int] = []
+    async with sse(gateway, await api_key(alice), {"after": cursor}) as stream:
+        more = await writer()
+        expected = ids[2:] + more
+        while len(received) < len(expected):
+            message = await stream.next_message()
+            event_id = message["data"]["billingEvents"]["id"]
+            received.append(int(_pk(event_id)))
+
+    # then every event after the cursor arrives once, in log order
+    assert received == expected
+
+
+async def test_isolation_between_accounts_and_partner_scope(gateway: Gateway) -> None:
+    alice = await make_account()
+    bob = await make_account("bob@example.test", name="Bob")
+    carol = await make_account("carol@example.test", name="Carol")
+    partner = await create_partner_key(account_emails=[alice.email, bob.email], now=NOW)
+    async with (
+        sse(gateway, await api_key(alice, ApiKeyRole.VIEWER)) as alices,
+        sse(gateway, partner) as partners,
+    ):
+        await _append(carol)
+        await _append(bob)
+        await _append(alice)
+
+        alice_sees = await alices.next_message()
+        first, second = await partners.next_message(), await partners.next_message()
+
+    assert alice_sees["data"]["billingEvents"]["account"]["id"] == gid("Account", alice.id)
+    assert [m["data"]["billingEvents"]["account"]["id"] for m in (first, second)] == [
+        gid("Account", bob.id),
+        gid("Account", alice.id),
+    ]
+
+
+async def test_another_accounts_id_is_not_found(gateway: Gateway) -> None:
+    alice = await make_account()
+    bob = await make_account("bob@example.test", name="Bob")
+    async with sse(
+        gateway, await api_key(alice), {"a": gid("Account", bob.id)}, live=False
+    ) as stream:
+        message = await stream.next_message()
+    assert message["data"] is None
+    assert message["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_revoked_key_ends_the_stream_within_seconds(gateway: Gateway) -> None:
+    alice = await make_account()
+    key = await api_key(alice)
+    async with sse(gateway, key) as stream:
+        await revoke_api_key(prefix=key.split("_")[1], now=NOW)
+
+        message = await stream.next_message(within=3)
+        end = await stream.next_message(within=3)
+
+    assert message["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert end == {"complete": True}
+
+
+async def test_graphql_transport_ws_authenticates_at_connect_and_streams(gateway: Gateway) -> None:
+    alice = await make_account()
+    key = await api_key(alice)
+    async with websockets.connect(gateway.ws_url, subprotocols=WS) as ws:
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"}})
+        )
+        assert json.loads(await ws.recv()) == {"type": "connection_ack"}
+        before = fanout.current().stream_count
+        await ws.send(
+            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
+        )
+        await streams_open(before + 1)
+        await _append(alice)
+
+        message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+
+    assert message["type"] == "next" and message["id"] == "1"
+    assert message["payload"]["data"]["billingEvents"]["type"] == "BILLING_INFO_UPDATED"
+
+
+async def test_graphql_transport_ws_refuses_a_bad_key_and_closes_on_revocation(
+    gateway: Gateway,
+) -> None:
+    alice = await make_account()
+    async with websockets.connect(gateway.ws_url, subprotocols=WS) as ws:
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer bgw_x_y"}})
+        )
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+    key = await api_key(alice)
+    async with websockets.connect(gateway.ws_url, subprotocols=WS) as ws:
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"}})
+        )
+        assert json.loads(await ws.recv()) == {"type": "connection_ack"}
+        await revoke_api_key(prefix=key.split("_")[1], now=NOW)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_a_slow_consumer_is_closed_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fanout, "STREAM_BUFFER", 3)
+    alice = await make_account()
+    tail = fanout.Fanout()
+    await tail.start()
+    try:
+        stream = tail.open("key:a", frozenset({alice.id}))
+        await _append(alice, 5)
+        for _ in range(100):
+            if stream.overflowed:
+                break
+            await asyncio.sleep(0.02)
+        with pytest.raises(fanout.SlowConsumer):
+            for _ in range(5):
+                await stream.next(0.1)
+    finally:
+        await tail.stop()
+
+
+async def test_a_key_holds_a_bounded_number_of_streams() -> None:
+    tail = fanout.Fanout()
+    streams = [tail.open("key:a", frozenset({1})) for _ in range(fanout.MAX_STREAMS_PER_CALLER)]
+    with pytest.raises(fanout.TooManyStreams):
+        tail.open("key:a", frozenset({1}))
+    tail.open("key:b", frozenset({1}))  # another key is not affected
+    tail.close(streams[0])
+    tail.open("key:a", frozenset({1}))
+
+
+def _pk(global_id: str) -> str:
+    import base64
+
+    return base64.b64decode(global_id).decode().split(":")[1]
