@@ -90,6 +90,8 @@ async def resume_subscription(
     """Undo a cancellation before the period ends; the plan renews as before."""
     account = await writable_account(principal, account_id)
     sub = await _subscription(account.id)
+    plan = await Plan.get(id=sub.plan_id)
+    now = ctx.clock.now()
     async with in_transaction():
         if await Subscription.filter(id=sub.id, cancel_at_period_end=True).update(
             cancel_at_period_end=False,
@@ -98,10 +100,18 @@ async def resume_subscription(
             cancel_requested_at=None,
         ):
             await events.append(
-                EV.SUBSCRIPTION_UPDATED,
-                account_id=account.id,
-                subscription_id=sub.id,
-                now=ctx.clock.now(),
+                EV.SUBSCRIPTION_UPDATED, account_id=account.id, subscription_id=sub.id, now=now
+            )
+            await notifications.enqueue(
+                template="subscription_resumed",
+                account=account,
+                dedupe_key=f"subscription-resumed:{sub.id}:{now.isoformat()}",
+                context={
+                    "plan": plan.name,
+                    "renewal_date": day(sub.current_period_end),
+                    "portal_url": ctx.policy.portal_url,
+                },
+                now=now,
             )
     await sub.refresh_from_db()
     return sub

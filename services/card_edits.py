@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from models import Account, PaymentMethod, PaymentMethodStatus
 from models.events import BillingEventType as EV
+from services import notifications
 from services.access import check_billing_change, scoped_payment_method
 from services.addresses import Address
 from services.auth import Principal
@@ -91,6 +92,18 @@ async def update_payment_method(
                 EV.PAYMENT_METHOD_UPDATED,
                 account_id=pm.account_id,
                 payment_method_id=pm.id,
+                now=now,
+            )
+            await notifications.enqueue(
+                template="payment_method_updated",
+                account=await Account.get(id=pm.account_id),
+                dedupe_key=f"payment-method-updated:{pm.id}:{now.isoformat()}",
+                context={
+                    "card": f"{pm.brand.title()} card ending {pm.last4}",
+                    "expiry": f"{month:02d}/{year}",
+                    "country": address.country if address is not None else None,
+                    "portal_url": ctx.policy.portal_url,
+                },
                 now=now,
             )
     if not changed:  # deleted while the provider was being told

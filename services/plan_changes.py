@@ -286,15 +286,27 @@ async def cancel_pending_plan_change(
     sub = await Subscription.get_or_none(account_id=account.id)
     if sub is None:
         raise NotFound("This account has no subscription.", field="accountId")
+    now = ctx.clock.now()
     async with in_transaction():
-        if await Subscription.filter(id=sub.id, pending_plan_id__not_isnull=True).update(
-            pending_plan_id=None
-        ):
+        pending = await Plan.get_or_none(id=sub.pending_plan_id) if sub.pending_plan_id else None
+        if pending is not None and await Subscription.filter(
+            id=sub.id, pending_plan_id=pending.id
+        ).update(pending_plan_id=None):
             await events.append(
-                EV.SUBSCRIPTION_UPDATED,
-                account_id=account.id,
-                subscription_id=sub.id,
-                now=ctx.clock.now(),
+                EV.SUBSCRIPTION_UPDATED, account_id=account.id, subscription_id=sub.id, now=now
+            )
+            current = await Plan.get(id=sub.plan_id)
+            await notifications.enqueue(
+                template="plan_change_canceled",
+                account=account,
+                dedupe_key=f"plan-change-canceled:{sub.id}:{now.isoformat()}",
+                context={
+                    "plan": current.name,
+                    "dropped_plan": pending.name,
+                    "renewal_date": day(sub.current_period_end),
+                    "portal_url": ctx.policy.portal_url,
+                },
+                now=now,
             )
     await sub.refresh_from_db()
     return sub

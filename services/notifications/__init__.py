@@ -23,6 +23,9 @@ TEMPLATES = frozenset(
         "plan_changed",
         "cancellation_scheduled",
         "paid_plan_ended",
+        "subscription_resumed",
+        "plan_change_canceled",
+        "payment_method_updated",
     }
 )
 

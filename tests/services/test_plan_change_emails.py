@@ -52,3 +52,37 @@ async def test_upgrade_downgrade_cancel_and_the_end_of_a_paid_plan(
     subject, text = await _rendered("paid_plan_ended")
     assert subject == "Your Plus 5K (monthly) plan has ended"
     assert "your account is now on the Free monthly plan" in text
+
+
+async def test_resume_undo_and_card_edit_confirmations(services, sandbox, provider):
+    from models import PaymentMethod
+    from services.cancellation import resume_subscription
+    from services.card_edits import update_payment_method
+    from services.plan_changes import cancel_pending_plan_change
+
+    plans = await catalogue()
+    account = await make_account()
+    await subscribe(account)
+    await add_card(services, sandbox, account)
+    admin = admin_of(account)
+
+    await cancel_subscription(services, admin, None, CancellationReason.OTHER)
+    await resume_subscription(services, admin, None)
+    await resume_subscription(services, admin, None)  # nothing to resume: no second email
+    subject, text = await _rendered("subscription_resumed")
+    assert subject == "Your Plus monthly subscription continues"
+    assert "renews on Dec 12, 2026" in text
+
+    quote = await preview_plan_change(services, admin, None, plans.free.id)
+    await change_plan(services, admin, None, plans.free.id, quote.token)
+    await cancel_pending_plan_change(services, admin, None)
+    await cancel_pending_plan_change(services, admin, None)  # nothing pending: no email
+    subject, text = await _rendered("plan_change_canceled")
+    assert subject == "You stay on Plus monthly"
+    assert "The change to Free monthly you had scheduled is canceled" in text
+
+    card = await PaymentMethod.get(account_id=account.id)
+    await update_payment_method(services, admin, card.id, exp_month=3, exp_year=2031)
+    subject, text = await _rendered("payment_method_updated")
+    assert subject == "Your Visa card ending 4242 was updated"
+    assert "it now expires 03/2031" in text
