@@ -66,6 +66,8 @@ def policy_from(settings: Settings) -> BillingPolicy:
         invoice_due_in=timedelta(days=settings.invoice_due_days),
         portal_url=settings.portal_url or f"{settings.public_url.rstrip('/')}/portal",
         public_url=settings.public_url,
+        webhook_require_https=settings.environment == "production",
+        webhook_allowed_targets=tuple(settings.webhook_allowed_targets),
     )
 
 

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=0, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
     portal_url: str | None = None  # default: {public_url}/portal
+    # Outgoing webhooks: networks (CIDR) or host names that may receive them although
+    # not public (e.g. ["127.0.0.0/8"] for a local sink); https is required in production.
+    webhook_allowed_targets: list[str] = []
 
     # Email (the outbox sender).
     smtp_host: str = "127.0.0.1"

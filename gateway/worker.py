@@ -17,6 +17,7 @@ from gateway.settings import Settings
 from models import Invoice, InvoiceStatus, OutboxMessage, Subscription
 from services.collection import collect_due
 from services.context import ServiceContext
+from services.events import webhooks
 from services.notifications.sender import SmtpConfig, deliver_due
 from services.plan_change_billing import release_abandoned_upgrades
 from services.reconcile import settle_stale
@@ -44,6 +45,7 @@ class TickReport:
     reconciled: int = 0
     emailed: int = 0
     released: int = 0  # upgrades abandoned in 3-D Secure, canceled and voided
+    webhooks: int = 0  # webhook delivery attempts
 
 
 async def tick(services: ServiceContext, smtp: SmtpConfig) -> TickReport:
@@ -70,6 +72,10 @@ async def tick(services: ServiceContext, smtp: SmtpConfig) -> TickReport:
         report.released = await release_abandoned_upgrades(services)
     except Exception:
         log.exception("worker step upgrades failed")
+    try:
+        report.webhooks = await webhooks.run(services.clock.now(), services.policy)
+    except Exception:
+        log.exception("worker step webhooks failed")
     try:
         report.emailed = (await deliver_due(smtp, services.clock.now())).sent
     except Exception:

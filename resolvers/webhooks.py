@@ -12,17 +12,14 @@ from services.auth import Principal
 from services.errors import BillingError
 from services.events import endpoints
 from services.events.targets import TargetPolicy
+from services.events.webhooks import target_policy
 
 if TYPE_CHECKING:
     from schema.types.events import WebhookEndpoint
 
 
 def _policy(info: Info) -> TargetPolicy:
-    policy = info.context.services.policy
-    return TargetPolicy(
-        require_https=getattr(policy, "webhook_require_https", True),
-        allowed=tuple(getattr(policy, "webhook_allowed_targets", ())),
-    )
+    return target_policy(info.context.services.policy)
 
 
 async def create_endpoint(

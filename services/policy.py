@@ -21,6 +21,10 @@ class BillingPolicy:
     invoice_due_in: timedelta = timedelta(days=14)
     portal_url: str = "http://127.0.0.1:8000/portal"
     public_url: str = "http://127.0.0.1:8000"
+    #: Outgoing webhooks: https only (production), and the networks or host names allowed
+    #: although not public (the demo allows loopback for its sink).
+    webhook_require_https: bool = True
+    webhook_allowed_targets: tuple[str, ...] = ()
     #: Builds the (signed) receipt link put into emails; the portal when unset.
     receipt_link: Callable[[int], str] | None = None
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import json
 import logging
 import time
@@ -44,9 +45,12 @@ from services.events.targets import (
     GuardedResolver,
     TargetPolicy,
     TargetRefused,
+    check_url,
+    resolve_checked,
     signature,
 )
 from services.jobs import claim
+from services.policy import BillingPolicy
 
 _log = logging.getLogger(__name__)
 
@@ -143,9 +147,7 @@ class DeliveryReport:
     failed: int = 0
 
 
-async def deliver_due(
-    now: datetime, policy: TargetPolicy, *, limit: int = 20, policy_email: bool = True
-) -> DeliveryReport:
+async def deliver_due(now: datetime, policy: TargetPolicy, *, limit: int = 20) -> DeliveryReport:
     """Send the due deliveries (at most `limit`, concurrently) and record each outcome."""
     lease = now + LEASE
     claimed = await claim(
@@ -178,6 +180,14 @@ async def _send(
     endpoint = await WebhookEndpoint.get(id=row.endpoint_id)
     if not endpoint.enabled or endpoint.deleted_at is not None:
         return None, "endpoint disabled", 0
+    try:
+        # Host names are checked by GuardedResolver on the addresses it connects to;
+        # aiohttp never resolves an IP literal, so that one is checked here.
+        host, port = check_url(endpoint.url, policy)
+        if _is_ip(host):
+            await resolve_checked(host, port, policy)
+    except TargetRefused as exc:
+        return None, f"refused: {exc}", 0
     event = await BillingEvent.get(id=row.event_id)
     body = payload(event)
     msg_id = global_id("BillingEvent", event.id)
@@ -289,3 +299,29 @@ async def _note_failure(endpoint_id: int, now: datetime) -> None:
         )
     else:
         _log.warning("webhook endpoint %s disabled after failing for days", endpoint_id)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def target_policy(policy: BillingPolicy) -> TargetPolicy:
+    return TargetPolicy(
+        require_https=policy.webhook_require_https, allowed=policy.webhook_allowed_targets
+    )
+
+
+async def run(now: datetime, policy: BillingPolicy, *, rounds: int = 5) -> int:
+    """The worker's step: dispatch new events, then send what is due; attempts made."""
+    attempts = 0
+    for _ in range(rounds):
+        await dispatch(now)
+        report = await deliver_due(now, target_policy(policy))
+        attempts += report.attempted
+        if report.attempted == 0:
+            break
+    return attempts

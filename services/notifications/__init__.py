@@ -19,6 +19,7 @@ TEMPLATES = frozenset(
         "payment_succeeded",
         "authentication_required",
         "subscription_ended",
+        "webhook_endpoint_disabled",
         "usage_notification",
         "plan_changed",
         "cancellation_scheduled",
