@@ -15,6 +15,7 @@ from pathlib import Path
 import uvicorn
 
 from gateway import db
+from gateway.cli_events import add_event_commands
 from gateway.cli_keys import add_key_commands
 from gateway.cli_usage import add_usage_commands
 from gateway.logs import configure_logging
@@ -310,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_key_commands(sub)
     add_usage_commands(sub)
+    add_event_commands(sub)
     return parser
 
 

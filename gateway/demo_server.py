@@ -29,12 +29,14 @@ from gateway import db
 from gateway.app import build_services, create_app
 from gateway.demo import revault_cards, seed_if_absent, write_credentials
 from gateway.demo_mail import start_mailbox
+from gateway.demo_webhooks import start_webhook_sink
 from gateway.sandbox import die_with_parent, port_in_use, start_sandbox
 from gateway.security import key_hasher
 from gateway.settings import Settings
 from gateway.worker import run_worker, smtp_config
 from services.clock import OffsetClock
 from services.documents.pool import RenderPool
+from services.events.webhooks import target_policy
 
 CLOCK_FILE = "clock.json"
 DEMO_WORKER_INTERVAL_S = 2.0
@@ -164,6 +166,8 @@ async def _run(
                 "stripe_publishable_key": sandbox.publishable_key,
                 "stripe_js_url": sandbox.js_url,
                 "public_url": f"http://{host}:{port}",
+                # the demo's webhook sink listens on loopback (gateway/demo_webhooks.py)
+                "webhook_allowed_targets": ["127.0.0.0/8", "::1/128"],
             }
         )
         mailbox = start_mailbox(data_dir / "mail")
@@ -182,6 +186,14 @@ async def _run(
         credentials = await write_credentials(
             credentials_path, services.clock.now(), key_hasher(settings)
         )
+        stop_sink = await start_webhook_sink(
+            data_dir / "webhooks",
+            partner_key=str(credentials["partner"]),
+            hasher=key_hasher(settings),
+            policy=target_policy(services.policy),
+            now=services.clock.now(),
+        )
+        started.push_async_callback(stop_sink)
         _print_welcome(host, port, credentials_path, credentials)
         await _register_webhook(settings, sandbox.api_base, f"http://{host}:{port}")
         stop = asyncio.Event()
@@ -233,7 +245,9 @@ Demo keys are in {path}. In GraphiQL's Headers tab paste, e.g. for plus@demo.tes
   {json.dumps({"Authorization": f"Bearer {plus_admin}"})}
 Accounts: free@demo.test, plus@demo.test, enterprise@demo.test, pastdue@demo.test
 (each has an "admin" and a "viewer" key; "partner" reads all four).
-Mail the worker sends lands in {path.parent / "mail"} as .eml files.
+Mail the worker sends lands in {path.parent / "mail"} as .eml files; signed webhooks
+(every demo account's billing events) in {path.parent / "webhooks"} as .json files.
+Follow an account live:  billing-gateway events tail --account plus@demo.test
 Move the demo's clock:  billing-gateway clock advance --days 30 --data-dir {path.parent}
 Ctrl+C (or SIGTERM, SIGHUP) stops the gateway, the worker and the sandbox.
 """,

@@ -5,6 +5,7 @@ auth at connect and revocation, limits."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import pytest
@@ -208,3 +209,26 @@ def _pk(global_id: str) -> str:
     import base64
 
     return base64.b64decode(global_id).decode().split(":")[1]
+
+
+async def test_events_tail_prints_an_accounts_events_as_they_happen(
+    gateway: Gateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gateway.cli_events import tail
+
+    alice = await make_account()
+    before = fanout.current().stream_count
+    task = asyncio.create_task(tail(gateway.base_url, await api_key(alice), alice.email, None))
+    try:
+        await streams_open(before + 1)
+        await update_billing_info(admin_of(alice), alice.id, name="Alice GmbH", now=NOW)
+        for _ in range(100):
+            if "BILLING_INFO_UPDATED" in capsys.readouterr().out:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("events tail printed nothing")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
