@@ -32,6 +32,7 @@ from services import notifications
 from services.events import log as events
 from services.money import Money
 from services.policy import BillingPolicy
+from services.usage.billing import bill_ended_period
 
 #: Everything a customer scheduled for the period end, cleared by any switch.
 CLEARED = {
@@ -95,7 +96,10 @@ async def apply_upgrade(
     if sub is None:
         sub = await Subscription.create(account_id=account.id, created_at=now, **changes)
     else:
-        await rerate_usage(account.id, sub.current_period_start, target.id)
+        if quote.new_period:  # the period ends today: its overage is billed, old plan
+            await bill_ended_period(sub, now, policy.invoice_due_in)
+        else:  # the period goes on under the new allowance
+            await rerate_usage(account.id, sub.current_period_start, target.id)
         await Subscription.filter(id=sub.id).update(**changes)
     await Account.filter(id=account.id).update(tier=target.tier)
     await events.append(

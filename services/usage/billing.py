@@ -11,9 +11,9 @@ ledger invariants check (tests/invariants.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from models import Account, InvoiceLine, Subscription, UsagePeriodTotal
+from models import Account, Invoice, InvoiceLine, InvoiceStatus, Subscription, UsagePeriodTotal
 from services.usage import from_micros
 from services.usage.rating import UsageRating
 from services.usage.reading import rate_subscription
@@ -95,3 +95,42 @@ async def bill_closing_period(
         rows = await InvoiceLine.filter(invoice_id=invoice_id, position__gte=1).order_by("position")
         line_ids = {line.meter_id: row.id for line, row in zip(closing.lines, rows, strict=True)}
     await mark_billed(sub, closing, line_ids, now)
+
+
+async def bill_ended_period(sub: Subscription, now: datetime, due_in: timedelta) -> int | None:
+    """A period cut short by a change that starts a new one (a new interval, Free to
+    paid) bills its overage now, under the plan it was used on, as its renewal would
+    have: on an invoice of its own, which the worker collects like a renewal's. Its
+    totals are closed, so an event dated in it later is refused as invoiced. Inside the
+    switch's transaction, before the subscription moves; the new invoice's id, if any."""
+    from services.invoices import issue_invoice
+
+    closing = await rate_closing_period(sub)
+    if closing.rating is None or not closing.lines:
+        await bill_closing_period(sub, closing, None, now)
+        return None
+    total = sum(line.amount for line in closing.lines)
+    invoice = await Invoice.create(
+        account_id=sub.account_id,
+        subscription_id=sub.id,
+        currency=closing.rating.currency,
+        period_start=closing.rating.period_start,
+        period_end=now,
+        subtotal=total,
+        total=total,
+        auto_collect=True,
+        created_at=now,
+    )
+    for position, line in enumerate(closing.lines, start=1):  # as on a renewal: 1..n
+        await InvoiceLine.create(
+            invoice=invoice,
+            position=position,
+            description=line.description,
+            quantity=1,
+            unit_amount=line.amount,
+            amount=line.amount,
+        )
+    issued = await issue_invoice(invoice, now, due_in=due_in)
+    await Invoice.filter(id=issued.id, status=InvoiceStatus.OPEN).update(next_attempt_at=now)
+    await bill_closing_period(sub, closing, issued.id, now)
+    return issued.id
