@@ -8,7 +8,10 @@ variables (they may hold tokens or personal data).
 No input value reaches a log: GraphQL errors are logged by class, code and request id
 (schema/extensions.py); uvicorn's access line loses its query string (a GET request
 carries its variables there); the SQL loggers, whose DEBUG lines carry the statements'
-parameters (names, emails, tax IDs), stay at INFO whatever the log level.
+parameters (names, emails, tax IDs), stay at INFO whatever the log level. Every
+other traceback, from any logger (the worker, the CLI, a route), is printed by the one
+formatter with its frames and exception classes but without the messages, which can
+quote rows and inputs.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 import structlog
 
 from gateway.settings import Settings
+from schema.extensions import redacted_traceback
 
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
@@ -90,6 +94,18 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # the demo mailbox
 
 
+def _redacted_exc_info(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    """structlog's format_exc_info, minus the exception messages."""
+    exc_info = event.pop("exc_info", None)
+    if exc_info:
+        if exc_info is True:
+            exc_info = sys.exc_info()
+        exc = exc_info if isinstance(exc_info, BaseException) else exc_info[1]
+        if exc is not None:
+            event["exception"] = redacted_traceback(exc)
+    return event
+
+
 def log_formatter(*, json: bool) -> logging.Formatter:
     """The formatter of the one handler: JSON lines, or readable lines."""
     renderer: Any = (
@@ -99,7 +115,7 @@ def log_formatter(*, json: bool) -> logging.Formatter:
         foreign_pre_chain=[*_SHARED, structlog.stdlib.ExtraAdder()],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
+            _redacted_exc_info,
             renderer,
         ],
     )
