@@ -17,6 +17,7 @@ from gateway.settings import Settings
 from models import ApiKeyRole
 from schema.limits import Limits
 from services.auth import DEVELOPMENT_PEPPER, KeyHasher
+from services.auth_cache import KEY_CACHE
 from services.authenticator import Authenticator
 from services.clock import Clock
 from services.tokens import OidcConfig, TokenVerifier
@@ -134,7 +135,7 @@ class SecurityConfig:
         )
 
     def authenticator(self, clock: Clock) -> Authenticator:
-        return Authenticator(hasher=self.hasher, clock=clock, tokens=self.tokens)
+        return Authenticator(hasher=self.hasher, clock=clock, tokens=self.tokens, cache=KEY_CACHE)
 
 
 def security_middleware(settings: Settings) -> list[Middleware]:

@@ -21,6 +21,7 @@ from services.auth import (
     active_keys,
     insert_key,
 )
+from services.auth_cache import KEY_CACHE
 from services.errors import InvalidInput, NotFound
 
 
@@ -96,9 +97,11 @@ async def list_api_keys(
 
 async def revoke_api_key(*, prefix: str, now: datetime) -> bool:
     """Revoke at once; False when it was already revoked. NotFound for an unknown prefix."""
-    if not await ApiKey.exists(prefix=prefix):
+    key = await ApiKey.get_or_none(prefix=prefix)
+    if key is None:
         raise NotFound(f"No API key with prefix {prefix!r}.", field="prefix")
-    changed = await ApiKey.filter(prefix=prefix, revoked_at=None).update(revoked_at=now)
+    changed = await ApiKey.filter(id=key.id, revoked_at=None).update(revoked_at=now)
+    KEY_CACHE.forget_key(key.id)  # at once in this process; in the others within its TTL
     return changed == 1
 
 
@@ -136,6 +139,7 @@ async def rotate_api_key(
     ends = now + overlap
     if old.expires_at is None or old.expires_at > ends:
         await ApiKey.filter(id=old.id).update(expires_at=ends)
+        KEY_CACHE.forget_key(old.id)  # its new expiry, at once here
     return secret
 
 

@@ -14,8 +14,10 @@ old key and its successor and nothing more.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +36,8 @@ PEPPERED_HASH = 2
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 #: Only for development and tests; production refuses to start without its own pepper.
 DEVELOPMENT_PEPPER = b"billing-gateway development pepper (not secret)"
+
+log = logging.getLogger("services.auth")
 
 
 @dataclass(frozen=True)
@@ -244,42 +248,95 @@ def bearer_token(authorization: str | None) -> str:
 
 async def authenticate_key(token: str, *, hasher: KeyHasher, now: datetime) -> Principal:
     """The principal of an active API key, or Unauthenticated (the same for every reason)."""
+    principal, _ = await load_key(token, hasher=hasher, now=now)
+    return principal
+
+
+async def load_key(
+    token: str, *, hasher: KeyHasher, now: datetime
+) -> tuple[Principal, datetime | None]:
+    """authenticate_key, with the key's expiry (for services.auth_cache)."""
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         raise Unauthenticated()
     key = await active_keys(now).get_or_none(prefix=parts[1])
     if key is None or not hasher.matches(key, token):
         raise Unauthenticated()
-    await _after_use(key, hasher, token, now)
+    if key.hash_version == LEGACY_HASH:
+        await ApiKey.filter(id=key.id).update(
+            secret_hash=hasher.hash(token), hash_version=PEPPERED_HASH
+        )
+    LAST_USED.touch(key.id, key.prefix, now, key.last_used_at)
     caller = f"key:{key.prefix}"
     if key.role is ApiKeyRole.PARTNER:
-        grants = await PartnerAccess.filter(api_key_id=key.id)
-        return Principal(
+        grants = await PartnerAccess.filter(api_key_id=key.id).values_list(
+            "account_id", "can_write"
+        )
+        principal = Principal(
             role=key.role,
-            account_ids=frozenset(g.account_id for g in grants),
+            account_ids=frozenset(account_id for account_id, _ in grants),
             key_id=key.id,
-            writable_account_ids=frozenset(g.account_id for g in grants if g.can_write),
+            writable_account_ids=frozenset(a for a, can_write in grants if can_write),
             caller=caller,
         )
-    if key.role is ApiKeyRole.SERVICE:
+    elif key.role is ApiKeyRole.SERVICE:
         # The product's backend: reports usage for any account (services/usage), sees
         # no account through the scoped lookups, so it reads nothing else.
-        return Principal(role=key.role, account_ids=frozenset(), key_id=key.id, caller=caller)
-    assert key.account_id is not None
-    return Principal(
-        role=key.role, account_ids=frozenset({key.account_id}), key_id=key.id, caller=caller
-    )
+        principal = Principal(role=key.role, account_ids=frozenset(), key_id=key.id, caller=caller)
+    else:
+        assert key.account_id is not None
+        principal = Principal(
+            role=key.role, account_ids=frozenset({key.account_id}), key_id=key.id, caller=caller
+        )
+    return principal, key.expires_at
 
 
-async def _after_use(key: ApiKey, hasher: KeyHasher, token: str, now: datetime) -> None:
-    """Record the use (at most once per LAST_USED_RESOLUTION) and upgrade a legacy hash."""
-    updates: dict[str, object] = {}
-    if key.last_used_at is None or key.last_used_at < now - LAST_USED_RESOLUTION:
-        updates["last_used_at"] = now
-    if key.hash_version == LEGACY_HASH:
-        updates.update(secret_hash=hasher.hash(token), hash_version=PEPPERED_HASH)
-    if updates:
-        await ApiKey.filter(id=key.id).update(**updates)
+class LastUsedWriter:
+    """`last_used_at` at most once per LAST_USED_RESOLUTION per key, off the request path.
+
+    Remembers per key (id and prefix: ids repeat after a database reset) the latest use
+    it wrote or read; the UPDATE itself is conditional and fired without being awaited,
+    so several processes write a key about once per resolution between them.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[int, str], datetime] = {}
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def touch(self, key_id: int, prefix: str, now: datetime, stored: datetime | None) -> None:
+        """Schedule the write when this key's last use is older than the resolution."""
+        ident = (key_id, prefix)
+        last = self._last.get(ident)
+        if stored is not None and (last is None or stored > last):
+            last = stored
+        if last is not None and last >= now - LAST_USED_RESOLUTION:
+            self._last[ident] = last
+            return
+        if len(self._last) >= 100_000:
+            self._last.clear()
+        self._last[ident] = now
+        task = asyncio.get_running_loop().create_task(_write_last_used(key_id, now))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def flush(self) -> None:
+        """Wait for the writes in flight (tests, shutdown)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+
+async def _write_last_used(key_id: int, now: datetime) -> None:
+    """One conditional UPDATE: a process that wrote within the resolution wins."""
+    try:
+        await ApiKey.filter(
+            Q(last_used_at=None) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION), id=key_id
+        ).update(last_used_at=now)
+    except Exception as exc:  # a lost timestamp must never fail a request
+        log.warning("last_used_at not written", extra={"error_class": type(exc).__name__})
+
+
+#: The process's writer of last_used_at.
+LAST_USED = LastUsedWriter()
 
 
 async def authenticate(
