@@ -13,6 +13,8 @@ cost of payInvoice over the provider's own latency, and the serve process's memo
    page query and the partner query over 10 accounts. ratio = raw rps / GraphQL rps.
 4. On PostgreSQL when reachable (bench/pay.py): payInvoice against localstripe.
 5. On PostgreSQL (bench/usage_ingest.py): POST /usage/events, batches of 1,000 events.
+6. On PostgreSQL (bench/events.py): billing events, commit to subscriber (p50/p99, two
+   gateway processes, 100 SSE subscribers), and the RSS of 1,000 idle streams.
 Prints a table and writes bench/results.json.
 """
 
@@ -211,6 +213,23 @@ def usage_bench(postgres_url: str, workdir: Path) -> dict[str, Any]:
     return result
 
 
+def events_bench(postgres_url: str, workdir: Path) -> dict[str, Any]:
+    """bench/events.py in a fresh interpreter (two gateway processes on PostgreSQL, 100
+    subscribers; then 1,000 idle streams); its last line is the JSON."""
+    url = postgres_url.rpartition("/")[0] + "/bench_events"
+    done = subprocess.run(  # noqa: S603 - our interpreter, our script
+        [sys.executable, "-m", "bench.events", url, str(workdir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return {"skipped": f"bench/events.py failed: {done.stderr.strip().splitlines()[-1:]}"}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def documents_figures() -> dict[str, Any] | None:
     """Hook for the documents benchmark (bench/documents.py, `make bench-documents`):
     return its figures here to have them in results.json."""
@@ -260,6 +279,17 @@ def print_table(results: dict[str, Any]) -> None:
         )
     elif usage:
         print(f"usage_ingest: skipped ({usage['skipped']})")
+    events = results.get("events")
+    if events and "skipped" not in events:
+        print(
+            f"events (PostgreSQL, {events['processes']} gateways, {events['subscribers']} "
+            f"subscribers): commit to subscriber p50 {events['latency_p50_ms']:.0f} ms / "
+            f"p99 {events['latency_p99_ms']:.0f} ms, {events['lost']} lost; "
+            f"{events['streams']} idle streams: RSS {events['rss_mb_idle']:.0f} -> "
+            f"{events['rss_mb_with_streams']:.0f} MB ({events['kb_per_stream']:.0f} KB each)"
+        )
+    elif events:
+        print(f"events: skipped ({events['skipped']})")
     print(f"serve process RSS after the run: {results['rss_mb']:.0f} MB\n")
 
 
@@ -283,6 +313,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--skip-pay", action="store_true")
     parser.add_argument("--skip-usage", action="store_true")
+    parser.add_argument("--skip-events", action="store_true")
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/bench")
     args = parser.parse_args()
     started = time.monotonic()
@@ -305,6 +336,11 @@ def main() -> None:
         else:
             print("POST /usage/events on PostgreSQL, batches of 1,000 ...", flush=True)
             results["usage_ingest"] = usage_bench(args.postgres_url, workdir)
+        if args.skip_events:
+            results["events"] = {"skipped": "--skip-events"}
+        else:
+            print("billing events on PostgreSQL: latency and idle streams ...", flush=True)
+            results["events"] = events_bench(args.postgres_url, workdir)
     results["documents"] = documents_figures()
     results["seconds"] = round(time.monotonic() - started, 1)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")

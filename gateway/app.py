@@ -156,6 +156,7 @@ def create_app(
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=security_middleware(settings))
     app.state.settings = settings
+    app.state.event_streams = graphql.streams  # servers close them first when they stop
     app.state.limiter = limiter  # the routes outside GraphQL throttle failed credentials too
     if services is not None:
         app.state.services = services

@@ -80,6 +80,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         access_log=settings.access_log,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        # Event streams (SSE, WebSocket) never finish by themselves: a stop ends them after
+        # this long; clients resubscribe `after` their last cursor on another process.
+        timeout_graceful_shutdown=10,
     )
     return 0
 

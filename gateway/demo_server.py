@@ -207,7 +207,14 @@ async def _run(
         app = create_app(settings, services=services, manage_db=False, renderer=render_pool)
         app.state.demo_credentials = credentials  # the portal's sign-in picker
         server = _Server(
-            uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower())
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_level=settings.log_level.lower(),
+                # open event streams (portal tabs, `events tail`) end this long into a stop
+                timeout_graceful_shutdown=2,
+            )
         )
         shutdown.server = server
         await server.serve()

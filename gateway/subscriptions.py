@@ -136,6 +136,16 @@ class EventTransports:
         self.recheck_s = recheck_s
         self.keepalive_s = keepalive_s
         self.credentials = CredentialCheck(recheck_s)
+        self.closing = asyncio.Event()
+        self.open_streams = 0
+
+    async def close(self, wait_s: float = 2.0) -> None:
+        """End every stream cleanly (SSE: `complete`; WebSocket: close 1001) before the
+        server stops, instead of cutting them off mid-response."""
+        self.closing.set()
+        deadline = time.monotonic() + wait_s
+        while self.open_streams and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
 
     async def _subscribe(
         self, context: Context, params: dict[str, Any]
@@ -211,17 +221,27 @@ class EventTransports:
             return True
 
         async def run() -> None:
+            pumping = asyncio.ensure_future(
+                pump(results, send, idle, min(self.keepalive_s, self.recheck_s))
+            )
+            closing = asyncio.ensure_future(self.closing.wait())
             try:
-                await pump(results, send, idle, min(self.keepalive_s, self.recheck_s))
+                await asyncio.wait({pumping, closing}, return_when=asyncio.FIRST_COMPLETED)
             finally:
+                for task in (pumping, closing):
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
                 await queue.put(None)
 
         task = asyncio.ensure_future(run())
+        self.open_streams += 1
         try:
             while (chunk := await queue.get()) is not None:
                 yield chunk
             yield b"event: complete\ndata:\n\n"
         finally:
+            self.open_streams -= 1
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
@@ -234,10 +254,13 @@ class EventTransports:
             await ws.close(4406, "Subprotocol not acceptable")
             return
         await ws.accept(subprotocol=PROTOCOL)
+        self.open_streams += 1
         try:
             await self._session(ws)
         except WebSocketDisconnect:
             pass
+        finally:
+            self.open_streams -= 1
 
     async def _session(self, ws: WebSocket) -> None:
         try:
@@ -347,7 +370,11 @@ class EventTransports:
         """Keep-alive pings, and the credential re-check that ends the connection."""
         since_ping = 0.0
         while True:
-            await asyncio.sleep(self.recheck_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.closing.wait(), self.recheck_s)
+            if self.closing.is_set():
+                await ws.close(1001, "The server is stopping: subscribe again")
+                return
             if not await self.credentials.still_valid(self.endpoint, header, clock):
                 await ws.close(4403, "Forbidden: the credential was revoked or expired")
                 return

@@ -82,3 +82,7 @@ async def stream_accounts(principal: Any, account_id: str | None) -> frozenset[i
     if principal.role is ApiKeyRole.PARTNER:
         return frozenset(principal.account_ids)
     raise InvalidInput("Pass accountId: this key sees no single account.", field="accountId")
+
+
+async def events_cursor(info: Info, account_id: int) -> str:
+    return log.encode_cursor(await log.account_head(account_id))

@@ -178,6 +178,16 @@ class Account(Node):
 
     @strawberry.field(
         description=(
+            "The cursor of the account's newest event: subscribe to `billingEvents` with "
+            "`after` set to it right after reading the account, and every change made since "
+            "that read arrives, none twice."
+        )
+    )
+    async def events_cursor(self, info: Info) -> str:
+        return await event_resolvers.events_cursor(info, self.model.id)
+
+    @strawberry.field(
+        description=(
             "Metered usage in the current billing period, from running totals (cheap to read); "
             "null without a subscription."
         )

@@ -254,3 +254,20 @@ async def list_events(
     return EventPage(
         events=rows[:size], has_next_page=len(rows) > size, has_previous_page=position != START
     )
+
+
+async def account_head(account_id: int) -> Position:
+    """The position of the account's newest event readers can see now (START if none):
+    following `after` it misses nothing that commits later."""
+    db = _db()
+    where, params = "account_id = {p}", [account_id]
+    if is_postgres(db):
+        where += " AND txid < {p}"
+        params.append(await _horizon(db))
+    sql = _placeholders(
+        f"SELECT txid, id FROM billing_event WHERE {where} "  # noqa: S608
+        "ORDER BY txid DESC, id DESC LIMIT 1",
+        is_postgres(db),
+    )
+    rows = await db.execute_query_dict(sql, params)
+    return Position(int(rows[0]["txid"]), int(rows[0]["id"])) if rows else START

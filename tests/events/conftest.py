@@ -59,7 +59,13 @@ async def gateway(
     transports.credentials.recheck_s = 0.3
     transports.keepalive_s = 1.0
     server = _InLoopServer(
-        uvicorn.Config(app, log_level="warning", lifespan="on", ws="websockets-sansio")
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="on",
+            ws="websockets-sansio",
+            timeout_graceful_shutdown=1,
+        )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
     for _ in range(200):

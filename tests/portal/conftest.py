@@ -107,7 +107,14 @@ async def start_portal(
         if demo_credentials is not None:
             app.state.demo_credentials = demo_credentials
         server = _InLoopServer(
-            uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+            # Open event streams (the page follows billingEvents) end 1 s into shutdown.
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                lifespan="on",
+                access_log=False,
+                timeout_graceful_shutdown=1,
+            )
         )
         task = asyncio.create_task(server.serve(sockets=[sock]))
         servers.append((server, task))
@@ -122,6 +129,9 @@ async def start_portal(
 
     yield start
     for server, task in servers:
+        # End the pages' event streams cleanly first: a stream cut off by the stop would
+        # be a console error ("incomplete chunked encoding") in the page.
+        await server.config.app.state.event_streams.close()
         server.should_exit = True
         await asyncio.wait_for(task, timeout=10)
 

@@ -39,7 +39,7 @@ fragment PlanFields on Plan { id code name tier interval price { amount formatte
 
 const ACCOUNT_FIELDS = `
 fragment AccountFields on Account {
-  id name email tier selfServiceEnabled
+  id name email tier selfServiceEnabled eventsCursor
   subscription {
     id status paidFeaturesEnabled currentPeriodStart currentPeriodEnd nextBillingDate
     nextBillingAmount { amount formatted }
@@ -71,6 +71,12 @@ fragment AccountFields on Account {
       pdfUrl receiptUrl
     }
   }
+}`;
+
+/** The account's billing events, live (live.js sends it over SSE). */
+export const BILLING_EVENTS = `
+subscription PortalEvents($accountId: ID, $after: String) {
+  billingEvents(accountId: $accountId, after: $after) { cursor type }
 }`;
 
 export const PORTAL_QUERY = `

@@ -10,6 +10,7 @@ import { createHistorySection } from "./history.js";
 import { createPaymentMethodsSection } from "./payment-methods.js";
 import { createSubscriptionSection } from "./subscription.js";
 import { createUsageSection } from "./usage.js";
+import { followEvents } from "./live.js";
 
 const main = document.getElementById("main");
 const sessionBar = document.getElementById("session");
@@ -39,6 +40,8 @@ const app = {
     this.data = await fetchData();
     render();
   },
+  /** Stops following the current account's events (live.js). */
+  stopEvents: null,
   /** Focus a section's main control, e.g. the add-card form from the past-due banner. */
   openAddCard(makeDefault) {
     this.sections.find((s) => s.openAddCard)?.openAddCard(makeDefault);
@@ -137,6 +140,7 @@ function render() {
   if (app.accountId !== account.id) {
     // First render for this account: build the sections once; later renders update them.
     app.accountId = account.id;
+    follow(account);
     app.sections = [
       createSubscriptionSection(app),
       createUsageSection(app),
@@ -157,7 +161,26 @@ function render() {
   for (const section of app.sections) section.update(app.data);
 }
 
+/** Reload when a billing event arrives (changes made in another tab, device or by the
+ * worker); a burst of events (a payment: succeeded, invoice paid, subscription active
+ * again) costs one reload. Follows from the cursor read with the data: nothing is missed. */
+function follow(account) {
+  app.stopEvents?.();
+  let pending = null;
+  const reloadSoon = () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => {
+      if (app.accountId === account.id) app.reload().catch(() => {});
+    }, 150);
+  };
+  // A server that ends the stream is stopping: no reload against it.
+  const stopped = () => clearTimeout(pending);
+  app.stopEvents = followEvents(app.token, account.id, account.eventsCursor, reloadSoon, stopped);
+}
+
 async function start() {
+  app.stopEvents?.();
+  app.stopEvents = null;
   clearStatus();
   if (!session.token) {
     app.data = null;
