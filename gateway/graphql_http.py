@@ -48,6 +48,7 @@ from strawberry.types.graphql import OperationType
 
 from gateway.ide import graphiql_page
 from gateway.logs import configure_structlog, strip_access_query_strings
+from gateway.persisted import PersistedQueries, PersistedQueryError, matches, persisted_hash
 from gateway.ratelimit import RateLimiter, authfail_bucket
 from gateway.security import SecurityConfig
 from gateway.subscriptions import EventTransports, wants_event_stream
@@ -86,6 +87,9 @@ class _Call:
     variables: dict[str, Any] | None
     operation_name: str | None
     extensions: dict[str, Any] | None
+    #: An APQ request's sha256Hash (gateway/persisted.py), and its refusal if any.
+    query_hash: str | None = None
+    error: GraphQLError | None = None
 
 
 class GraphQLEndpoint:
@@ -104,6 +108,7 @@ class GraphQLEndpoint:
         self.limiter = limiter
         self.graphiql = graphiql
         self.streams = EventTransports(self)
+        self.persisted = PersistedQueries(schema._schema)  # type: ignore[attr-defined]
         configure_structlog()
         strip_access_query_strings()
 
@@ -157,6 +162,7 @@ class GraphQLEndpoint:
         request.state.request_id = request_id
         context = await self.get_context(request)  # a wrong credential may answer 429 here
         calls, batched = await self._read_calls(request)
+        calls = [self._resolve_persisted(call) for call in calls]
         if context.principal is not None:
             state["caller"] = context.principal.caller
             per_key = self.security.rate_limit_per_key
@@ -169,11 +175,13 @@ class GraphQLEndpoint:
         if batched:
             too_costly = batch_cost(
                 self.schema._schema,  # type: ignore[attr-defined]
-                [(c.query, c.operation_name, c.variables) for c in calls],
+                [(c.query, c.operation_name, c.variables) for c in calls if c.error is None],
                 context.request_policy,
             )
             if too_costly is not None:
                 return _json_response(400, {"errors": [too_costly.formatted]}, media_type)
+        if request.method == "GET" and not batched:
+            return await self._conditional_get(request, calls[0], context, allowed, media_type)
         results = []
         for call in calls:
             state["operation"] = call.operation_name
@@ -182,6 +190,51 @@ class GraphQLEndpoint:
             return _json_response(200, [body for _, body in results], media_type)
         status, body = results[0]
         return _json_response(status, body, media_type)
+
+    def _resolve_persisted(self, call: _Call) -> _Call:
+        try:
+            digest = persisted_hash(call.extensions)
+            if digest is not None:
+                call.query = self.persisted.resolve(call.query or None, digest)
+                call.query_hash = digest
+        except PersistedQueryError as refusal:
+            call.error = refusal.error
+        return call
+
+    async def _conditional_get(
+        self,
+        request: Request,
+        call: _Call,
+        context: Context,
+        allowed: tuple[OperationType, ...],
+        media_type: str,
+    ) -> Response:
+        """A GET; for a persisted query over covered fields, an ETag and 304 when it still
+        matches, decided before executing anything (gateway/persisted.py)."""
+        etag = None
+        principal = context.principal
+        if (
+            principal is not None
+            and call.query_hash is not None
+            and call.error is None
+            and self.persisted.cacheable(call.query_hash, call.query, call.operation_name)
+        ):
+            etag = await self.persisted.etag(
+                principal,
+                call.query_hash,
+                call.operation_name,
+                call.variables,
+                media_type,
+                context.services.clock.now(),
+            )
+        headers = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Accept"}
+        if etag is not None and matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers={**headers, "ETag": etag})
+        status, body = await self._execute(call, context, allowed, media_type)
+        response = _json_response(status, body, media_type)
+        if status == 200 and etag is not None and "errors" not in body:
+            response.headers.update({**headers, "ETag": etag})
+        return response
 
     async def _limit(self, bucket: str, limit: int, cost: int) -> None:
         verdict = await self.limiter.hit(bucket, limit, cost)
@@ -257,6 +310,8 @@ class GraphQLEndpoint:
         allowed: tuple[OperationType, ...],
         media_type: str,
     ) -> tuple[int, dict[str, Any]]:
+        if call.error is not None:
+            return _request_error([call.error], media_type, context.request_id)
         choice = operation_choice_error(call.query, call.operation_name, context.request_policy)
         if choice is not None:
             return _request_error([choice], media_type, context.request_id)
@@ -318,18 +373,19 @@ def _call_from_params(params: Any) -> _Call:
     if not isinstance(params, dict):
         raise HTTPRefusal(400, "The body must be a JSON object with a query.")
     query = params.get("query")
-    if not isinstance(query, str) or not query.strip():
-        raise HTTPRefusal(400, "The query parameter must be a non-empty string.")
     variables = params.get("variables")
     operation_name = params.get("operationName")
     extensions = params.get("extensions")
+    persisted = isinstance(extensions, dict) and "persistedQuery" in extensions
+    if not (persisted and query is None) and (not isinstance(query, str) or not query.strip()):
+        raise HTTPRefusal(400, "The query parameter must be a non-empty string.")
     if variables is not None and not isinstance(variables, dict):
         raise HTTPRefusal(400, "variables must be a JSON object.")
     if operation_name is not None and not isinstance(operation_name, str):
         raise HTTPRefusal(400, "operationName must be a string.")
     if extensions is not None and not isinstance(extensions, dict):
         raise HTTPRefusal(400, "extensions must be a JSON object.")
-    return _Call(query, variables, operation_name or None, extensions)
+    return _Call(query or "", variables, operation_name or None, extensions)
 
 
 def _get_params(request: Request) -> dict[str, Any]:

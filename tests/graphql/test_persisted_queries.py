@@ -1,0 +1,212 @@
+"""Automatic Persisted Queries and the ETag / 304 of GET persisted queries
+(gateway/persisted.py): a 304 is never served after a change, never across keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import httpx
+
+from gateway.sandbox import Sandbox
+from models import ApiKeyRole
+from services.context import ServiceContext
+from tests.factories import add_card, api_key, gql, make_account, make_invoice, subscribe
+from tests.graphql.helpers import gid
+from tests.sql_counter import count_statements
+
+PAGE = """
+query Page { viewer { account {
+  name
+  paymentMethods { id last4 isDefault status }
+  outstandingBalance { amount formatted }
+  invoices(first: 5) { nodes { id status amountDue { amount } paidAt } }
+} } }
+"""
+USAGE = "query Usage { viewer { account { name usage { periodStart } } } }"
+PDF = "query Pdf { viewer { account { invoices(first: 5) { nodes { pdfUrl } } } } }"
+PAY = """
+mutation Pay($invoiceId: ID!) { payInvoice(input: {invoiceId: $invoiceId}) { __typename } }
+"""
+
+
+def _sha(query: str) -> str:
+    return hashlib.sha256(query.encode()).hexdigest()
+
+
+def _extensions(query: str, version: int = 1) -> dict[str, Any]:
+    return {"persistedQuery": {"version": version, "sha256Hash": _sha(query)}}
+
+
+async def _get(
+    client: httpx.AsyncClient,
+    key: str,
+    query: str,
+    *,
+    send_query: bool = False,
+    etag: str | None = None,
+    variables: dict[str, Any] | None = None,
+) -> httpx.Response:
+    params = {"extensions": json.dumps(_extensions(query))}
+    if send_query:
+        params["query"] = query
+    if variables:
+        params["variables"] = json.dumps(variables)
+    headers = {"Authorization": f"Bearer {key}"}
+    if etag:
+        headers["If-None-Match"] = etag
+    return await client.get("/graphql", params=params, headers=headers)
+
+
+async def _register(client: httpx.AsyncClient, key: str, query: str) -> httpx.Response:
+    response = await _get(client, key, query, send_query=True)
+    assert response.status_code == 200, response.text
+    assert "errors" not in response.json(), response.text
+    return response
+
+
+async def test_apq_unknown_hash_then_registered_then_by_hash_alone(
+    client: httpx.AsyncClient, db: str
+) -> None:
+    key = await api_key(await make_account(), ApiKeyRole.VIEWER)
+    query = "query Role { viewer { role } }"
+    headers = {"Authorization": f"Bearer {key}"}
+
+    unknown = await client.post(
+        "/graphql", json={"extensions": _extensions(query)}, headers=headers
+    )
+    assert unknown.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert unknown.json()["errors"][0]["message"] == "PersistedQueryNotFound"
+    assert "data" not in unknown.json()
+
+    registered = await client.post(
+        "/graphql", json={"query": query, "extensions": _extensions(query)}, headers=headers
+    )
+    by_hash = await client.post(
+        "/graphql", json={"extensions": _extensions(query)}, headers=headers
+    )
+    by_get = await _get(client, key, query)
+
+    assert registered.json() == {"data": {"viewer": {"role": "VIEWER"}}}
+    assert by_hash.json() == registered.json()
+    assert by_get.json() == registered.json()
+
+
+async def test_apq_refuses_a_hash_that_is_not_the_query_s(
+    client: httpx.AsyncClient, db: str
+) -> None:
+    key = await api_key(await make_account(), ApiKeyRole.VIEWER)
+    headers = {"Authorization": f"Bearer {key}"}
+    claimed = "query Role { viewer { role } }"
+    sent = "query Role { viewer { account { email } } }"
+
+    mismatch = await client.post(
+        "/graphql", json={"query": sent, "extensions": _extensions(claimed)}, headers=headers
+    )
+    version = await client.post(
+        "/graphql", json={"query": sent, "extensions": _extensions(sent, 2)}, headers=headers
+    )
+    after = await client.post(
+        "/graphql", json={"extensions": _extensions(claimed)}, headers=headers
+    )
+
+    assert mismatch.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_INVALID"
+    assert version.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_INVALID"
+    # nothing was registered under the claimed hash
+    assert after.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_apq_mutations_stay_post_only(client: httpx.AsyncClient, db: str) -> None:
+    key = await api_key(await make_account())
+    response = await _get(client, key, PAY, send_query=True, variables={"invoiceId": "x"})
+    assert response.status_code == 405
+
+
+async def test_304_without_executing_while_nothing_changed(
+    client: httpx.AsyncClient, db: str
+) -> None:
+    account = await make_account()
+    await make_invoice(account, subscription=await subscribe(account))
+    key = await api_key(account, ApiKeyRole.VIEWER)
+    first = await _register(client, key, PAGE)
+    etag = first.headers["etag"]
+
+    with count_statements() as statements:
+        again = await _get(client, key, PAGE, etag=etag)
+
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    assert "private" in again.headers["cache-control"]
+    assert "private" in first.headers["cache-control"]
+    assert len(statements) == 1, statements  # the log position; the key is cached
+    # another ETag (or none) gets the full answer
+    full = await _get(client, key, PAGE, etag='W/"something-else"')
+    assert full.status_code == 200 and full.json() == first.json()
+
+
+async def test_paying_an_invoice_between_two_gets_answers_200_with_the_new_state(
+    client: httpx.AsyncClient, db: str, services: ServiceContext, sandbox: Sandbox
+) -> None:
+    account = await make_account()
+    invoice = await make_invoice(account, subscription=await subscribe(account))
+    await add_card(services, sandbox, account, make_default=True)
+    admin = await api_key(account)
+    key = await api_key(account, ApiKeyRole.VIEWER)
+    before = await _register(client, key, PAGE)
+    assert before.json()["data"]["viewer"]["account"]["outstandingBalance"]["amount"] > 0
+
+    paid = await gql(client, PAY, {"invoiceId": gid("Invoice", invoice.id)}, key=admin)
+    assert paid["data"]["payInvoice"]["__typename"] == "PayInvoiceSuccess"
+    after = await _get(client, key, PAGE, etag=before.headers["etag"])
+
+    assert after.status_code == 200
+    assert after.headers["etag"] != before.headers["etag"]
+    page = after.json()["data"]["viewer"]["account"]
+    assert page["outstandingBalance"]["amount"] == 0
+    assert page["invoices"]["nodes"][0]["status"] == "PAID"
+
+
+async def test_adding_a_card_between_two_gets_answers_200_with_the_card(
+    client: httpx.AsyncClient, db: str, services: ServiceContext, sandbox: Sandbox
+) -> None:
+    account = await make_account()
+    key = await api_key(account, ApiKeyRole.VIEWER)
+    before = await _register(client, key, PAGE)
+    assert before.json()["data"]["viewer"]["account"]["paymentMethods"] == []
+
+    await add_card(services, sandbox, account)
+    after = await _get(client, key, PAGE, etag=before.headers["etag"])
+
+    assert after.status_code == 200
+    assert len(after.json()["data"]["viewer"]["account"]["paymentMethods"]) == 1
+
+
+async def test_keys_never_share_an_etag(client: httpx.AsyncClient, db: str) -> None:
+    account = await make_account()
+    viewer = await api_key(account, ApiKeyRole.VIEWER)
+    admin = await api_key(account, ApiKeyRole.ADMIN)
+    other_viewer = await api_key(await make_account("other@example.test"), ApiKeyRole.VIEWER)
+    mine = await _register(client, viewer, PAGE)
+
+    tags = {mine.headers["etag"]}
+    for key in (admin, other_viewer):
+        response = await _get(client, key, PAGE, etag=mine.headers["etag"])
+        assert response.status_code == 200
+        tags.add(response.headers["etag"])
+
+    assert len(tags) == 3
+
+
+async def test_queries_reading_what_the_log_does_not_record_get_no_etag(
+    client: httpx.AsyncClient, db: str
+) -> None:
+    account = await make_account()
+    await make_invoice(account, subscription=await subscribe(account))
+    key = await api_key(account)
+    for query in (USAGE, PDF):
+        first = await _register(client, key, query)
+        again = await _get(client, key, query, etag=first.headers.get("etag", 'W/"x"'))
+        assert "etag" not in first.headers
+        assert again.status_code == 200
