@@ -81,7 +81,23 @@ async def _notification_node(principal: Principal, pk: int) -> Node:
 
 #: Node types behind an account: looked up through services/access.py, the one place
 #: that scopes records to the caller.
+async def _event_node(principal: Principal, pk: int) -> Node:
+    from schema.types.events import BillingEvent
+    from services.events import log
+
+    return BillingEvent.from_model(await log.scoped_event(principal, pk))
+
+
+async def _endpoint_node(principal: Principal, pk: int) -> Node:
+    from schema.types.events import WebhookEndpoint
+    from services.events import endpoints
+
+    return WebhookEndpoint.from_model(await endpoints.readable_endpoint(principal, pk))
+
+
 _SCOPED_NODES: dict[str, Callable[[Principal, int], Awaitable[Node]]] = {
+    "BillingEvent": _event_node,
+    "WebhookEndpoint": _endpoint_node,
     "Account": _account_node,
     "Invoice": _invoice_node,
     "Payment": _payment_node,

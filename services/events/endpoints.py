@@ -158,3 +158,11 @@ async def list_deliveries(
         ],
         has_next_page=len(rows) > size,
     )
+
+
+async def readable_endpoint(principal: Principal, endpoint_id: int) -> WebhookEndpoint:
+    """An endpoint the caller may read (see `endpoints_of`); NotFound otherwise."""
+    for endpoint in await endpoints_of(principal):
+        if endpoint.id == endpoint_id:
+            return endpoint
+    raise NotFound()

@@ -32,7 +32,8 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from models.events import BillingEvent, BillingEventType
-from services.errors import InvalidInput
+from services.auth import Principal
+from services.errors import InvalidInput, NotFound
 
 #: The PostgreSQL channel every append notifies (at commit) and every fanout listens on.
 CHANNEL = "billing_events"
@@ -271,3 +272,13 @@ async def account_head(account_id: int) -> Position:
     )
     rows = await db.execute_query_dict(sql, params)
     return Position(int(rows[0]["txid"]), int(rows[0]["id"])) if rows else START
+
+
+async def scoped_event(principal: Principal, event_id: int) -> BillingEvent:
+    """An event of an account the caller sees; NotFound otherwise (no existence leak)."""
+    event = await BillingEvent.filter(
+        id=event_id, account_id__in=sorted(principal.account_ids)
+    ).first()
+    if event is None:
+        raise NotFound()
+    return event
