@@ -390,3 +390,19 @@ async def test_a_worker_killed_mid_delivery_loses_no_webhook(
     assert first["headers"]["webhook-id"] == second["headers"]["webhook-id"]
     Webhook(secret).verify(second["body"], second["headers"])
     assert (await WebhookDelivery.get()).status is WebhookDeliveryStatus.SUCCEEDED
+
+
+async def test_the_worker_tick_delivers_webhooks(
+    loopback_services: ServiceContext, sink: Sink
+) -> None:
+    from gateway.settings import Settings
+    from gateway.worker import smtp_config, tick
+
+    alice = await make_account()
+    await _endpoint(alice, sink)
+    await update_billing_info(admin_of(alice), alice.id, name="Alice GmbH", now=NOW)
+
+    report = await tick(loopback_services, smtp_config(Settings(smtp_port=9)))
+
+    assert report.webhooks == 1
+    assert [json.loads(r["body"])["type"] for r in sink.received] == ["billing_info.updated"]
