@@ -178,10 +178,15 @@ class EventTransports:
         if not isinstance(params, dict):
             return Response("Send one operation as a JSON object.", status_code=400)
         request.state.request_id = getattr(request.state, "request_id", "") or ""
-        context = await self.endpoint.get_context(request)
+        security = self.endpoint.security
+        if not request.headers.get("authorization"):  # as for any anonymous request
+            address = request.client.host if request.client else "unknown"
+            await self.endpoint._limit(f"addr:{address}", security.rate_limit_per_address, 1)
+        context = await self.endpoint.get_context(request)  # counts a wrong credential
         if context.principal is None:
             body = {"errors": [{"message": "Send an API key: Authorization: Bearer <key>."}]}
             return Response(orjson.dumps(body), 401, media_type="application/json")
+        await self.endpoint._limit(context.principal.caller, security.rate_limit_per_key, 1)
         header = request.headers.get("authorization", "")
         clock = request.app.state.services.clock
         results = await self._subscribe(context, params)

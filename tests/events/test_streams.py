@@ -273,3 +273,17 @@ async def test_no_gap_and_no_duplicate_when_transactions_commit_out_of_order() -
 
     assert len(received) == len(set(received)) == 5 + 6 * 8
     assert set(written) <= set(received)
+
+
+async def test_sse_without_a_valid_credential_is_refused_before_streaming(gateway: Gateway) -> None:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=gateway.base_url) as http:
+        for headers in ({}, {"Authorization": "Bearer bgw_nope_nope"}):
+            response = await http.post(
+                "/graphql",
+                json={"query": SUBSCRIPTION},
+                headers={"Accept": "text/event-stream", **headers},
+            )
+            assert response.status_code == 401, response.text
+    assert fanout.current().stream_count == 0
