@@ -103,6 +103,12 @@ class Server:
                 return int(line.split()[1]) / 1024
         return 0.0
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process so far (from /proc)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -160,6 +166,10 @@ def load(
     concurrency: int,
     duration: float,
     warmup: float,
+    method: str = "POST",
+    headers: tuple[str, ...] = (),
+    expect_status: int = 200,
+    min_requests: int = 20,
 ) -> dict[str, float]:
     """One load run from a separate process pinned to `core`."""
     argv = [
@@ -179,6 +189,13 @@ def load(
         str(duration),
         "--warmup",
         str(warmup),
+        "--method",
+        method,
+        "--expect-status",
+        str(expect_status),
+        "--min-requests",
+        str(min_requests),
+        *(arg for header in headers for arg in ("--header", header)),
     ]
     out = subprocess.run(  # noqa: S603
         argv,

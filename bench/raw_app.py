@@ -28,13 +28,18 @@ from resolvers.ids import to_global_id
 from resolvers.invoice_pages import _fetch, page_key
 from schema.types.common import format_money
 from services import subscriptions
-from services.auth import authenticate
+from services.auth import KeyHasher
+from services.auth_cache import KEY_CACHE
+from services.authenticator import Authenticator
 from services.clock import SystemClock
 from services.errors import Unauthenticated
 from services.invoices import InvoicePage
 from services.payment_methods import effective_status
 
 _clock = SystemClock()
+#: The gateway's own authentication, its per-process key cache included (shared code:
+#: it makes both sides faster).
+_auth = Authenticator(hasher=KeyHasher.development(), clock=_clock, cache=KEY_CACHE)
 
 
 def _money(amount: int, currency: str) -> dict[str, Any]:
@@ -236,7 +241,7 @@ def _json(data: Any, status: int = 200) -> Response:
 
 async def billing_page(request: Request) -> Response:
     try:
-        principal = await authenticate(request.headers.get("authorization"))
+        principal = await _auth.authenticate(request.headers.get("authorization"))
     except Unauthenticated as exc:
         return _json({"errors": [{"message": exc.message}]}, 401)
     if len(principal.account_ids) != 1:
@@ -250,7 +255,7 @@ async def billing_page(request: Request) -> Response:
 
 async def partner(request: Request) -> Response:
     try:
-        principal = await authenticate(request.headers.get("authorization"))
+        principal = await _auth.authenticate(request.headers.get("authorization"))
     except Unauthenticated as exc:
         return _json({"errors": [{"message": exc.message}]}, 401)
     accounts = await Account.filter(id__in=list(principal.account_ids)).order_by("id").limit(100)
