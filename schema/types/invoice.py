@@ -18,6 +18,9 @@ from schema.types.payment_method import PaymentMethod
 from services.billing_info import billing_info_of, snapshot_to_info
 from services.card_setup import NextAction as NextActionValue
 
+#: A prefetched value not read (None is a value: no card).
+UNREAD = object()
+
 
 @strawberry.type(description="One line of an invoice: what was billed, how many, at what price.")
 class InvoiceLine:
@@ -67,6 +70,9 @@ class Payment(Node):
         description="When the attempt was made (UTC, ISO 8601)."
     )
 
+    #: The card, when the invoice page read it ahead (resolvers/invoices.py): `UNREAD` else.
+    prefetched_method: strawberry.Private[object] = UNREAD
+
     @classmethod
     def from_model(cls, payment: PaymentModel) -> Payment:
         return cls(
@@ -103,7 +109,13 @@ class Payment(Node):
             "when no card is recorded."
         )
     )
-    async def payment_method(self, info: Info) -> PaymentMethod | None:
+    def payment_method(self, info: Info) -> PaymentMethod | None:
+        # Sync when the page read the card ahead: no awaitable per payment.
+        if self.prefetched_method is not UNREAD:
+            return self.prefetched_method  # type: ignore[return-value]
+        return self._load_payment_method(info)  # type: ignore[return-value]
+
+    async def _load_payment_method(self, info: Info) -> PaymentMethod | None:
         pm_id = self.model.payment_method_id
         if pm_id is None:
             return None
@@ -154,6 +166,11 @@ class Invoice(Node):
         )
     )
 
+    #: Lines and payments when the page read them ahead for all its invoices at once
+    #: (resolvers/invoices.py): the fields below then answer without an awaitable each.
+    prefetched_lines: strawberry.Private[list[InvoiceLine] | None] = None
+    prefetched_payments: strawberry.Private[list[Payment] | None] = None
+
     @classmethod
     def from_model(cls, inv: InvoiceModel) -> Invoice:
         def money(amount: int) -> Money:
@@ -177,7 +194,12 @@ class Invoice(Node):
         )
 
     @strawberry.field(description="The invoice's lines, in printed order.")
-    async def lines(self, info: Info) -> list[InvoiceLine]:
+    def lines(self, info: Info) -> list[InvoiceLine]:
+        if self.prefetched_lines is not None:
+            return self.prefetched_lines
+        return self._load_lines(info)  # type: ignore[return-value]
+
+    async def _load_lines(self, info: Info) -> list[InvoiceLine]:
         rows = await info.context.loaders.lines_by_invoice.load(self.model.id)
         return [InvoiceLine.from_model(line, self.model.currency) for line in rows]
 
@@ -186,7 +208,12 @@ class Invoice(Node):
             "Every attempt to pay this invoice, declined ones included; empty when none was made."
         )
     )
-    async def payments(self, info: Info) -> list[Payment]:
+    def payments(self, info: Info) -> list[Payment]:
+        if self.prefetched_payments is not None:
+            return self.prefetched_payments
+        return self._load_payments(info)  # type: ignore[return-value]
+
+    async def _load_payments(self, info: Info) -> list[Payment]:
         rows = await info.context.loaders.payments_by_invoice.load(self.model.id)
         return [Payment.from_model(p) for p in rows]
 
