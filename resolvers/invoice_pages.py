@@ -22,6 +22,7 @@ from pypika_tortoise.queries import Table
 from tortoise import connections
 
 from models import Invoice, InvoiceStatus
+from resolvers.rows import models_from_rows
 from services.errors import InvalidInput
 from services.invoices import (
     DEFAULT_PAGE,
@@ -77,12 +78,14 @@ async def _fetch(
     _, rows = await conn.execute_query(sql, values)
     found: dict[int, list[Invoice]] = defaultdict(list)
     totals: dict[int, int] = {}
+    records: list[dict[str, Any]] = []
     for row in rows:
         record: dict[str, Any] = dict(row)
-        total, _ = record.pop("page_total"), record.pop("page_rn")
-        inv = Invoice._init_from_db(**record)
+        totals[record["account_id"]] = int(record.pop("page_total"))
+        record.pop("page_rn")
+        records.append(record)
+    for inv in models_from_rows(Invoice, records):
         found[inv.account_id].append(inv)
-        totals[inv.account_id] = int(total)
     pages = {}
     for account_id in account_ids:
         rows_of = found.get(account_id, [])

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
+from tortoise import connections
 
 from models import (
     Account,
@@ -24,9 +25,11 @@ from models import (
     Subscription,
 )
 from resolvers.invoice_pages import first_pages
+from resolvers.rows import models_from_rows
 from services.observability import observe_batch
 from services.usage.rating import Allowance
 from services.usage.reading import allowances_by_plan, usage_by_accounts
+from services.usage.sql import Dialect
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -73,9 +76,17 @@ async def _lines(invoice_ids: Sequence[int]) -> list[list[InvoiceLine]]:
 
 
 async def _payments(invoice_ids: Sequence[int]) -> list[list[Payment]]:
+    """Plain SQL into models (resolvers/rows.py): SQLite's datetimes parsed once."""
     grouped: dict[int, list[Payment]] = defaultdict(list)
-    query = Payment.filter(invoice_id__in=list(invoice_ids)).order_by("created_at", "id")
-    for payment in await query:
+    if not invoice_ids:
+        return []
+    conn = connections.get("default")
+    dialect = Dialect.of(conn)
+    marks = ", ".join(dialect.p(n + 1) for n in range(len(invoice_ids)))
+    # only placeholders are interpolated; the values go as parameters
+    sql = f'SELECT * FROM "payment" WHERE "invoice_id" IN ({marks}) ORDER BY "created_at", "id"'  # noqa: S608
+    _, rows = await conn.execute_query(sql, list(invoice_ids))
+    for payment in models_from_rows(Payment, rows):
         grouped[payment.invoice_id].append(payment)
     return [grouped[i] for i in invoice_ids]
 
