@@ -147,6 +147,17 @@ class Fanout:
         self._listener = await asyncpg.connect(dsn)
         await self._listener.add_listener(log.CHANNEL, lambda *_: self._wake.set())
 
+    async def _relisten(self) -> None:
+        """The LISTEN connection dropped (a restart, a failover): open it again. Until it
+        is back, the poll keeps delivering, up to POLL_INTERVAL_S late."""
+        assert self._database_url is not None
+        try:
+            await self._listen(self._database_url)
+        except Exception:  # the database is still away: the next turn tries again
+            _log.warning("event fanout could not LISTEN again", exc_info=True)
+        else:
+            self._wake.set()  # read what was notified while it was away
+
     async def stop(self) -> None:
         if self._unhook is not None:
             self._unhook()
@@ -192,6 +203,8 @@ class Fanout:
                 await asyncio.wait_for(self._wake.wait(), RETRY_S if retries else POLL_INTERVAL_S)
                 woke = True
             self._wake.clear()
+            if self._listener is not None and self._listener.is_closed():
+                await self._relisten()
             try:
                 found = await self._read()
             except asyncio.CancelledError:

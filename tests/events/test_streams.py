@@ -287,3 +287,27 @@ async def test_sse_without_a_valid_credential_is_refused_before_streaming(gatewa
             )
             assert response.status_code == 401, response.text
     assert fanout.current().stream_count == 0
+
+
+@pytest.mark.postgres
+async def test_the_fanout_listens_again_after_its_connection_drops(database_url: str) -> None:
+    from tortoise import connections
+
+    alice = await make_account()
+    tail = fanout.Fanout(database_url)
+    await tail.start()
+    try:
+        stream = tail.open("key:a", frozenset({alice.id}))
+        old_pid = tail._listener.get_server_pid()
+        await connections.get("default").execute_query("SELECT pg_terminate_backend($1)", [old_pid])
+        for _ in range(100):
+            listener = tail._listener
+            if listener is not None and not listener.is_closed():
+                if listener.get_server_pid() != old_pid:
+                    break
+            await asyncio.sleep(0.05)
+        assert tail._listener.get_server_pid() != old_pid
+        await _append(alice)
+        assert await stream.next(3) is not None
+    finally:
+        await tail.stop()
