@@ -57,6 +57,12 @@ async def create_endpoint(
         owner = account_principal(account.id, ApiKeyRole.ADMIN)
         email: str | None = account.billing_email or account.email
     elif principal.role is ApiKeyRole.PARTNER:
+        if account is None and principal.key_id is None:
+            # A token's accounts are known only while it is presented: name one.
+            raise InvalidInput(
+                "Pass accountId: sign in with a partner API key to receive every account's events.",
+                field="accountId",
+            )
         owner, email = await _owner(principal), None
     else:
         raise PermissionDenied("Only admin and partner keys manage webhook endpoints.")

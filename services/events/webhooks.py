@@ -105,6 +105,16 @@ async def _partner_accounts(owner: str, now: datetime) -> set[int]:
     return {int(str(a)) for a in grants}
 
 
+def _wants(endpoint: WebhookEndpoint, event: BillingEvent, reach: set[int] | None) -> bool:
+    if event.occurred_at < endpoint.created_at:
+        return False  # endpoints receive what happens after they were registered
+    if endpoint.types and event.type not in endpoint.types:
+        return False
+    if endpoint.account_id is not None and event.account_id != endpoint.account_id:
+        return False
+    return reach is None or event.account_id in reach
+
+
 async def dispatch(now: datetime, *, limit: int = 500) -> int:
     """Turn the log after the dispatch cursor into deliveries; returns how many events."""
     await WebhookDispatchCursor.bulk_create([WebhookDispatchCursor(id=1)], ignore_conflicts=True)
@@ -116,22 +126,18 @@ async def dispatch(now: datetime, *, limit: int = 500) -> int:
         if not events:
             return 0
         endpoints = await WebhookEndpoint.filter(enabled=True, deleted_at=None)
-        partner_accounts = {
+        # A partner reaches the accounts its active keys are granted now (also for an
+        # endpoint that names one account: a grant taken back stops its deliveries).
+        reach = {
             e.owner_principal: await _partner_accounts(e.owner_principal, now)
             for e in endpoints
-            if e.account_id is None
+            if not e.owner_principal.startswith("account:")
         }
         rows = [
             WebhookDelivery(endpoint_id=ep.id, event_id=ev.id, next_attempt_at=now, created_at=now)
             for ev in events
             for ep in endpoints
-            if ev.occurred_at >= ep.created_at
-            and (not ep.types or ev.type in ep.types)
-            and (
-                ev.account_id == ep.account_id
-                if ep.account_id is not None
-                else ev.account_id in partner_accounts[ep.owner_principal]
-            )
+            if _wants(ep, ev, reach.get(ep.owner_principal))
         ]
         if rows:
             await WebhookDelivery.bulk_create(rows, ignore_conflicts=True)

@@ -406,3 +406,37 @@ async def test_the_worker_tick_delivers_webhooks(
 
     assert report.webhooks == 1
     assert [json.loads(r["body"])["type"] for r in sink.received] == ["billing_info.updated"]
+
+
+async def test_a_partner_whose_key_is_revoked_receives_nothing_more(sink: Sink) -> None:
+    from services.api_keys import revoke_api_key
+    from services.auth import authenticate
+
+    alice = await make_account()
+    partner_key = await create_partner_key(account_emails=[alice.email], now=NOW)
+    partner = await authenticate(f"Bearer {partner_key}", now=NOW)
+    for account_id in (None, alice.id):  # every account, and one named account
+        await webhooks_endpoints().create_endpoint(
+            partner, url=sink.url, types=(), account_id=account_id, policy=LOOPBACK, now=NOW
+        )
+    await revoke_api_key(prefix=partner_key.split("_")[1], now=NOW)
+
+    await update_billing_info(admin_of(alice), alice.id, name="Alice GmbH", now=NOW)
+    await _work()
+
+    assert sink.received == []
+
+
+async def test_a_partner_token_must_name_the_account(sink: Sink) -> None:
+    from services.auth import Principal
+
+    alice = await make_account()
+    token_partner = Principal(
+        role=ApiKeyRole.PARTNER, account_ids=frozenset({alice.id}), caller="oidc:partner"
+    )
+    with pytest.raises(InvalidInput) as refused:
+        await webhooks_endpoints().create_endpoint(
+            token_partner, url=sink.url, types=(), account_id=None, policy=LOOPBACK, now=NOW
+        )
+    assert refused.value.field == "accountId"
+    assert await WebhookEndpoint.all().count() == 0
