@@ -440,3 +440,22 @@ async def test_a_partner_token_must_name_the_account(sink: Sink) -> None:
         )
     assert refused.value.field == "accountId"
     assert await WebhookEndpoint.all().count() == 0
+
+
+@pytest.mark.postgres
+async def test_two_workers_send_each_delivery_once(sink: Sink) -> None:
+    accounts = [await make_account(f"a{i}@example.test", name=f"A{i}") for i in range(4)]
+    for account in accounts:
+        await _endpoint(account, sink)
+        for n in range(5):
+            await update_billing_info(admin_of(account), account.id, name=f"N{n}", now=NOW)
+
+    await asyncio.gather(webhooks.dispatch(NOW), webhooks.dispatch(NOW))
+    reports = await asyncio.gather(
+        *(webhooks.deliver_due(NOW, LOOPBACK, limit=7) for _ in range(4))
+    )
+
+    ids = [r["headers"]["webhook-id"] for r in sink.received]
+    assert len(ids) == len(set(ids)) == 20
+    assert sum(r.attempted for r in reports) == 20
+    assert await WebhookDelivery.filter(status=WebhookDeliveryStatus.SUCCEEDED).count() == 20
