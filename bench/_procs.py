@@ -29,7 +29,8 @@ def cores() -> tuple[int, int]:
 
 def pinned(core: int) -> Callable[[], None]:
     def pin() -> None:
-        os.sched_setaffinity(0, {core})
+        if core >= 0:  # -1: not pinned (bench/scaling.py lets processes share the cores)
+            os.sched_setaffinity(0, {core})
         os.setpgrp()  # its own group: stop() ends it and anything it started
 
     return pin

@@ -9,12 +9,16 @@ cost of payInvoice over the provider's own latency, and the serve process's memo
 2. Counts SQL statements of the partner query over 1, 10 and 100 accounts (in process).
 3. Starts `billing-gateway serve` and bench/raw_app.py (same settings, uvloop +
    httptools, no access log), each pinned to core 0, checks that both answer the same
-   JSON, then loads them alternately from bench/load.py pinned to core 1: the billing
-   page query and the partner query over 10 accounts. ratio = raw rps / GraphQL rps.
+   JSON, then loads them interleaved from bench/load.py pinned to core 1 (5 rounds): the
+   billing page and the partner query over 10 and 100 accounts. ratio = raw rps /
+   GraphQL rps; cpu_ratio = GraphQL / raw server CPU ms per request (from /proc).
+   Then the billing page as a GET persisted query: 304 (If-None-Match) vs answered in full.
 4. On PostgreSQL when reachable (bench/pay.py): payInvoice against localstripe.
 5. On PostgreSQL (bench/usage_ingest.py): POST /usage/events, batches of 1,000 events.
 6. On PostgreSQL (bench/events.py): billing events, commit to subscriber (p50/p99, two
    gateway processes, 100 SSE subscribers), and the RSS of 1,000 idle streams.
+7. On PostgreSQL (bench/scaling.py): CPU per request of the gateway processes and the
+   PostgreSQL backends with BILLING_WORKERS=2 over 1, interleaved.
 Prints a table and writes bench/results.json.
 """
 
@@ -310,6 +314,23 @@ def usage_bench(postgres_url: str, workdir: Path) -> dict[str, Any]:
     return result
 
 
+def scaling_bench(postgres_url: str, workdir: Path) -> dict[str, Any]:
+    """bench/scaling.py in a fresh interpreter: CPU per request (gateway processes and
+    PostgreSQL backends) with 2 serve processes over 1; its last line is the JSON."""
+    url = postgres_url.rpartition("/")[0] + "/bench_scaling"
+    done = subprocess.run(  # noqa: S603 - our interpreter, our script
+        [sys.executable, "-m", "bench.scaling", url, str(workdir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return {"skipped": f"bench/scaling.py failed: {done.stderr.strip().splitlines()[-1:]}"}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def events_bench(postgres_url: str, workdir: Path) -> dict[str, Any]:
     """bench/events.py in a fresh interpreter (two gateway processes on PostgreSQL, 100
     subscribers; then 1,000 idle streams); its last line is the JSON."""
@@ -388,6 +409,14 @@ def print_table(results: dict[str, Any]) -> None:
         )
     elif usage:
         print(f"usage_ingest: skipped ({usage['skipped']})")
+    scaling = results.get("scaling")
+    if scaling and "skipped" not in scaling:
+        one, two = scaling["processes"]["1"], scaling["processes"]["2"]
+        print(
+            f"scale-out (PostgreSQL, billing page): CPU per request 2 processes / 1 = "
+            f"{scaling['cpu_per_request_2_over_1']} ({two['cpu_ms']:.2f} vs {one['cpu_ms']:.2f} "
+            f"ms, gateway + PostgreSQL), throughput {two['rps']:.0f} vs {one['rps']:.0f} rps"
+        )
     events = results.get("events")
     if events and "skipped" not in events:
         print(
@@ -423,6 +452,7 @@ def main() -> None:
     parser.add_argument("--skip-pay", action="store_true")
     parser.add_argument("--skip-usage", action="store_true")
     parser.add_argument("--skip-events", action="store_true")
+    parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/bench")
     args = parser.parse_args()
     started = time.monotonic()
@@ -447,6 +477,11 @@ def main() -> None:
         else:
             print("POST /usage/events on PostgreSQL, batches of 1,000 ...", flush=True)
             results["usage_ingest"] = usage_bench(args.postgres_url, workdir)
+        if args.skip_scaling:
+            results["scaling"] = {"skipped": "--skip-scaling"}
+        else:
+            print("scale-out on PostgreSQL: 1 vs 2 serve processes ...", flush=True)
+            results["scaling"] = scaling_bench(args.postgres_url, workdir)
         if args.skip_events:
             results["events"] = {"skipped": "--skip-events"}
         else:
