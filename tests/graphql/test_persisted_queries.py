@@ -210,3 +210,33 @@ async def test_queries_reading_what_the_log_does_not_record_get_no_etag(
         again = await _get(client, key, query, etag=first.headers.get("etag", 'W/"x"'))
         assert "etag" not in first.headers
         assert again.status_code == 200
+
+
+async def test_apq_in_a_batch_refuses_only_the_unknown_operation(
+    client: httpx.AsyncClient, db: str
+) -> None:
+    key = await api_key(await make_account(), ApiKeyRole.VIEWER)
+    query = "query Role { viewer { role } }"
+
+    response = await client.post(
+        "/graphql",
+        json=[{"extensions": _extensions(query)}, {"query": query}],
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+    unknown, ran = response.json()
+    assert unknown["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert ran == {"data": {"viewer": {"role": "VIEWER"}}}
+
+
+async def test_no_etag_and_no_304_without_a_caller(client: httpx.AsyncClient, db: str) -> None:
+    account = await make_account()
+    key = await api_key(account, ApiKeyRole.VIEWER)
+    etag = (await _register(client, key, PAGE)).headers["etag"]
+
+    params = {"extensions": json.dumps(_extensions(PAGE))}
+    anonymous = await client.get("/graphql", params=params, headers={"If-None-Match": etag})
+
+    assert anonymous.status_code == 200
+    assert "etag" not in anonymous.headers
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
