@@ -165,3 +165,15 @@ async def test_last_used_is_written_off_the_request_path(
     await auth.LAST_USED.flush()
     assert written == [NOW, NOW + timedelta(seconds=61)]
     assert (await ApiKey.get(prefix=prefix)).last_used_at == NOW + timedelta(seconds=61)
+
+
+async def test_a_wrong_secret_for_a_cached_prefix_is_refused(
+    client: httpx.AsyncClient, db: str, monotonic: FakeMonotonic
+) -> None:
+    secret = await api_key(await make_account())
+    assert await _role(client, secret) == "ADMIN"  # cached now
+
+    forged = secret[:-4] + ("AAAA" if not secret.endswith("AAAA") else "BBBB")
+
+    assert await _role(client, forged) == "UNAUTHENTICATED"
+    assert await _role(client, secret) == "ADMIN"
