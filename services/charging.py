@@ -7,6 +7,10 @@ provider is called, and the payment row's own idempotency key goes with the requ
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+from typing import Any
+
 from models import Account, Invoice, Payment, PaymentMethod, PaymentStatus
 from services._crashpoints import crash_point
 from services.context import ServiceContext
@@ -14,6 +18,27 @@ from services.customers import ensure_customer
 from services.errors import PaymentDeclined, ProviderUnavailable
 from services.provider.base import ProviderError, ProviderUnavailableError
 from services.settlement import apply_charge_result, record_failure
+
+
+async def new_attempt(
+    invoice: Invoice, payment_method_id: int | None, now: datetime, **extra: Any
+) -> Payment:
+    """Inside a claim's transaction: a PENDING payment for what the invoice has due, with
+    its own provider idempotency key (every re-send of this attempt carries it, so a
+    retry after a timeout or a crash cannot charge twice). `extra`: the caller's own
+    columns (the client's idempotency key, off_session)."""
+    return await Payment.create(
+        account_id=invoice.account_id,
+        invoice_id=invoice.id,
+        payment_method_id=payment_method_id,
+        amount=invoice.amount_due,
+        currency=invoice.currency,
+        status=PaymentStatus.PENDING,
+        provider_idempotency_key=f"gw-pay-{uuid.uuid4().hex}",
+        created_at=now,
+        updated_at=now,
+        **extra,
+    )
 
 
 async def charge_claimed(

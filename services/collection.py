@@ -10,13 +10,12 @@ worker and a customer paying at the same moment still make one charge.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass, field
 
 from tortoise.transactions import in_transaction
 
 from models import Account, Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
-from services.charging import charge_claimed
+from services.charging import charge_claimed, new_attempt
 from services.context import ServiceContext
 from services.errors import BillingError
 from services.payment_methods import is_usable, usable_cards, usable_default
@@ -109,18 +108,7 @@ async def _claim_next(
         usable = pm if pm is not None and is_usable(pm, now) else None
         if usable is None:  # the default expired: the newest usable card pays instead
             usable = next(iter(await usable_cards(account.id, now)), None)
-        payment = await Payment.create(
-            account_id=account.id,
-            invoice_id=invoice.id,
-            payment_method_id=usable.id if usable else None,
-            amount=invoice.amount_due,
-            currency=invoice.currency,
-            status=PaymentStatus.PENDING,
-            off_session=True,
-            provider_idempotency_key=f"gw-pay-{uuid.uuid4().hex}",
-            created_at=now,
-            updated_at=now,
-        )
+        payment = await new_attempt(invoice, usable.id if usable else None, now, off_session=True)
         won = await Invoice.filter(
             id=invoice.id,
             status=InvoiceStatus.OPEN,

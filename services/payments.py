@@ -14,7 +14,6 @@ payment's answer, a different request under the same key is a conflict.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
@@ -23,7 +22,7 @@ from tortoise.transactions import in_transaction
 from models import Account, Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
 from services.access import check_billing_change, scoped_invoice, scoped_payment
 from services.auth import Principal
-from services.charging import charge_claimed
+from services.charging import charge_claimed, new_attempt
 from services.context import ServiceContext
 from services.errors import (
     IdempotencyConflict,
@@ -82,18 +81,12 @@ async def pay_invoice(
     now = ctx.clock.now()
     try:
         async with in_transaction():
-            payment = await Payment.create(
-                account_id=account.id,
-                invoice_id=invoice.id,
-                payment_method_id=pm.id,
-                amount=invoice.amount_due,
-                currency=invoice.currency,
-                status=PaymentStatus.PENDING,
-                provider_idempotency_key=f"gw-pay-{uuid.uuid4().hex}",
+            payment = await new_attempt(
+                invoice,
+                pm.id,
+                now,
                 client_idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint,
-                created_at=now,
-                updated_at=now,
             )
             won = await Invoice.filter(
                 id=invoice.id, status=InvoiceStatus.OPEN, active_payment_id=None

@@ -19,7 +19,6 @@ while the first attempt is unsettled), a different request under it conflicts.
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
@@ -36,7 +35,7 @@ from models import (
     Subscription,
 )
 from models.events import BillingEventType as EV
-from services.charging import charge_claimed
+from services.charging import charge_claimed, new_attempt
 from services.context import ServiceContext
 from services.errors import (
     BillingError,
@@ -100,17 +99,7 @@ async def upgrade(
             await apply_upgrade(quote, now, ctx.policy, amount=Money(0, quote.currency))
             payment = None
         else:
-            payment = await Payment.create(
-                account_id=account.id,
-                invoice_id=invoice.id,
-                payment_method_id=pm.id,
-                amount=invoice.amount_due,
-                currency=invoice.currency,
-                status=PaymentStatus.PENDING,
-                provider_idempotency_key=f"gw-pay-{uuid.uuid4().hex}",
-                created_at=now,
-                updated_at=now,
-            )
+            payment = await new_attempt(invoice, pm.id, now)
             await Invoice.filter(id=invoice.id, active_payment_id=None).update(
                 active_payment_id=payment.id
             )
