@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import webhooks
@@ -43,7 +45,12 @@ class WebhookMutations:
         )
     )
     async def create_webhook_endpoint(
-        self, info: Info, input: CreateWebhookEndpointInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreateWebhookEndpointInput,
+            strawberry.argument(description="The URL, the event types and whose events."),
+        ],
     ) -> CreateWebhookEndpointResult:
         return await webhooks.create_endpoint(info, input.url, input.types, input.account_id)
 
@@ -55,7 +62,12 @@ class WebhookMutations:
         )
     )
     async def rotate_webhook_secret(
-        self, info: Info, input: WebhookEndpointIdInput
+        self,
+        info: Info,
+        input: Annotated[
+            WebhookEndpointIdInput,
+            strawberry.argument(description="The endpoint whose secret is replaced."),
+        ],
     ) -> RotateWebhookSecretResult:
         return await webhooks.rotate_secret(info, input.endpoint_id)
 
@@ -63,6 +75,11 @@ class WebhookMutations:
         description=_doc("Stop sending events to an endpoint; its pending retries are dropped.")
     )
     async def delete_webhook_endpoint(
-        self, info: Info, input: WebhookEndpointIdInput
+        self,
+        info: Info,
+        input: Annotated[
+            WebhookEndpointIdInput,
+            strawberry.argument(description="The endpoint to delete; nothing more is sent to it."),
+        ],
     ) -> DeleteWebhookEndpointResult:
         return await webhooks.delete_endpoint(info, input.endpoint_id)

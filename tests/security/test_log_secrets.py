@@ -319,8 +319,12 @@ async def test_no_input_value_reaches_a_log(
 async def test_uvicorn_access_line_has_no_query_string(
     app: Starlette, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    # given the app served by uvicorn with its access log on
+    # given the app served by uvicorn with its access log on (captured on the logger
+    # itself: a uvicorn started earlier in the session may have stopped it propagating)
     caplog.set_level(logging.DEBUG)
+    access_logger = logging.getLogger("uvicorn.access")
+    access_logger.addHandler(caplog.handler)
+    access_logger.disabled = False
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_config=None, access_log=True, lifespan="off"
@@ -345,6 +349,7 @@ async def test_uvicorn_access_line_has_no_query_string(
     finally:
         server.should_exit = True
         await serving
+        access_logger.removeHandler(caplog.handler)
 
     # then the access line is there, without them
     assert " 200 OK" in answer.splitlines()[0]
