@@ -320,8 +320,10 @@ async def test_uvicorn_access_line_has_no_query_string(
     app: Starlette, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     # given the app served by uvicorn with its access log on (captured on the logger
-    # itself: a uvicorn started earlier in the session may have stopped it propagating)
+    # itself, at INFO: a uvicorn started earlier in the session with log_level="warning"
+    # raised that logger's level, and may have stopped it propagating)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
     access_logger = logging.getLogger("uvicorn.access")
     access_logger.addHandler(caplog.handler)
     access_logger.disabled = False
