@@ -64,6 +64,12 @@ async def update_payment_method(
     now = ctx.clock.now()
     month, year = checked_expiry(pm, exp_month, exp_year, now)
     address = billing_address.cleaned("billingAddress") if billing_address is not None else None
+    if address is not None and not any(address.as_dict().values()):
+        # Stored as is, an empty address would erase the card's current one.
+        raise InvalidInput(
+            "billingAddress is empty: give at least one part (e.g. country) or leave it out.",
+            field="billingAddress",
+        )
     try:
         await ctx.provider.update_payment_method(
             payment_method_id=pm.provider_id,

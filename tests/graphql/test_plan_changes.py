@@ -260,6 +260,8 @@ async def test_an_expired_card_given_a_future_expiry_is_active_again(
         ({"address": {"country": "XX"}}, "billingAddress.country"),
         ({"address": {"country": "Germany"}}, "billingAddress.country"),
         ({}, "paymentMethodId"),
+        ({"address": {}}, "billingAddress"),  # would erase the stored address
+        ({"month": 3, "year": 2031, "address": {"city": "  "}}, "billingAddress"),
     ],
 )
 async def test_bad_card_edits_are_invalid_input_and_change_nothing(
