@@ -138,10 +138,12 @@ async def report_usage(
     account_ids = sorted({e.account_id for e in events if e.account_id is not None})
     async with in_transaction() as conn:
         subs = await _subscriptions(conn, account_ids)
-        accounts = {a.id: a for a in await Account.filter(id__in=account_ids)} if subs else {}
+        accounts = (
+            {a.id: a for a in await Account.filter(id__in=account_ids)} if account_ids else {}
+        )
         plans = await _plans(subs)
         allowances = await allowances_by_plan(s.plan_id for s in subs.values())
-        rows = _validate(events, results, now, meters, subs, plans, allowances)
+        rows = _validate(events, results, now, meters, subs, plans, allowances, set(accounts))
         accepted = await _insert_events(conn, rows, now)
         for row in rows:
             duplicate = (row.account_id, row.event_id) not in accepted
@@ -192,6 +194,7 @@ def _validate(
     subs: dict[int, Subscription],
     plans: dict[int, Plan],
     allowances: dict[int, list[Allowance]],
+    known_accounts: set[int],
 ) -> list[_Row]:
     rows: list[_Row] = []
     seen: set[tuple[int, str]] = set()
@@ -223,7 +226,7 @@ def _validate(
             continue
         meter = meters.get(event.meter) if isinstance(event.meter, str) else None
         sub = subs.get(event.account_id) if event.account_id is not None else None
-        if event.account_id is None:
+        if event.account_id is None or event.account_id not in known_accounts:
             reject("unknown account")
             continue
         if sub is None:

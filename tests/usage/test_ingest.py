@@ -116,6 +116,16 @@ async def test_unknown_account_and_no_subscription_are_rejected(services: Servic
     assert await UsagePeriodTotal.all().count() == 0
 
 
+async def test_an_account_id_that_names_no_account_is_unknown(services: ServiceContext) -> None:
+    account, _ = await metered_account()
+    missing = event(account.id + 1000, "z")
+
+    results = await report(services, missing)
+
+    assert [(r.status, r.reason) for r in results] == [("REJECTED", "unknown account")]
+    assert await UsagePeriodTotal.all().count() == 0
+
+
 async def test_more_than_1000_events_are_refused_whole(services: ServiceContext) -> None:
     account, _ = await metered_account()
 
