@@ -73,6 +73,12 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _ALWAYS_400 = LIMIT_CODES | {OPERATION_RESOLUTION_FAILURE}
 
 
+_SUBSCRIBE_HOW = (
+    "Subscriptions run over GraphQL over SSE (POST with Accept: text/event-stream) "
+    "or a graphql-transport-ws WebSocket on /graphql."
+)
+
+
 class HTTPRefusal(Exception):
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -325,7 +331,13 @@ class GraphQLEndpoint:
                 operation_extensions=call.extensions,
             )
         except InvalidOperationTypeError:
-            raise HTTPRefusal(405, "Mutations only over POST.", {"Allow": "POST"}) from None
+            if OperationType.MUTATION in allowed:  # a POST: the operation is a subscription
+                raise HTTPRefusal(400, _SUBSCRIBE_HOW) from None
+            raise HTTPRefusal(
+                405,
+                "Only queries over GET: mutations over POST. " + _SUBSCRIBE_HOW,
+                {"Allow": "POST"},
+            ) from None
         except CannotGetOperationTypeError:
             error = GraphQLError(
                 "No operation in the document has the name given in operationName.",

@@ -104,6 +104,25 @@ async def test_mutation_over_get_is_405(client: httpx.AsyncClient, db: str) -> N
     assert account.billing_name == "Alice Ltd"
 
 
+async def test_subscription_over_plain_post_says_how_to_subscribe(
+    client: httpx.AsyncClient, db: str
+) -> None:
+    # A subscription POSTed as JSON (no Accept: text/event-stream) was answered
+    # 405 "Mutations only over POST." although it was a POST and no mutation.
+    account = await make_account()
+    key = await api_key(account)
+    headers = {"Authorization": f"Bearer {key}"}
+    query = "subscription { billingEvents { id } }"
+
+    posted = await client.post("/graphql", json={"query": query}, headers=headers)
+    got = await client.get("/graphql", params={"query": query}, headers=headers)
+
+    assert posted.status_code == 400
+    assert "text/event-stream" in posted.json()["errors"][0]["message"]
+    assert got.status_code == 405
+    assert "Mutations only over POST" not in got.json()["errors"][0]["message"]
+
+
 async def test_graphql_response_json_media_type(client: httpx.AsyncClient) -> None:
     accept = {"Accept": "application/graphql-response+json"}
 
