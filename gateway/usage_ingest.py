@@ -93,7 +93,7 @@ def usage_routes(settings: Settings) -> list[Route]:
             return _refuse(413, f"The body is over {MAX_BODY} bytes.")
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
             return _refuse(400, 'The body is not JSON: send {"events": [...]}.')
         events = payload.get("events") if isinstance(payload, dict) else None
         if not isinstance(events, list):

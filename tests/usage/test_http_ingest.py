@@ -100,6 +100,18 @@ async def test_a_malformed_body_is_400(client: httpx.AsyncClient, body: Any) -> 
     assert response.status_code == 400
 
 
+async def test_json_nested_too_deep_is_400_not_500(client: httpx.AsyncClient) -> None:
+    key = await create_service_key(now=NOW)
+    body = '{"events": ' + "[" * 5000 + "]" * 5000 + "}"  # json.loads: RecursionError
+
+    response = await client.post(
+        "/usage/events", content=body, headers={"Authorization": f"Bearer {key}"}
+    )
+
+    assert response.status_code == 400
+    assert await UsageEvent.all().count() == 0
+
+
 async def test_more_than_1000_events_are_refused_whole(client: httpx.AsyncClient) -> None:
     account, _ = await metered_account()
     key = await create_service_key(now=NOW)
