@@ -247,7 +247,11 @@ def _validate(
             continue
         period = _period_of(sub, plans[sub.plan_id].interval, ts)
         if period is None:
-            reject("timestamp falls in a period that is already invoiced")
+            reject(
+                "timestamp is before the subscription started"
+                if ts < sub.created_at
+                else "timestamp falls in a period that is already invoiced"
+            )
             continue
         key = (event.account_id, event_id)
         if key in seen:

@@ -71,6 +71,7 @@ async def test_the_same_id_on_two_accounts_is_two_events(services: ServiceContex
         ({"id": ""}, "id is required"),
         ({"timestamp": NOW + timedelta(minutes=5, seconds=1)}, "more than 5 minutes"),
         ({"timestamp": NOW - timedelta(days=11)}, "already invoiced"),
+        ({"timestamp": NOW - timedelta(days=91)}, "timestamp is before the subscription started"),
     ],
 )
 async def test_bad_events_are_rejected_and_change_no_total(
