@@ -17,12 +17,22 @@ import traceback
 from typing import Any
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from resolvers.errors import ExpectedGraphQLError
 from schema.request_errors import BAD_USER_INPUT
 
 log = logging.getLogger("gateway.graphql")
+
+#: What Strawberry raises about the request's operation before running it (a query over
+#: SSE or WebSocket, an operationName that names nothing, no query): the client's.
+_REQUEST_SHAPE = (InvalidOperationTypeError, CannotGetOperationTypeError, MissingQueryError)
+_REQUEST_SHAPE_MESSAGE = (
+    "SSE and WebSocket carry subscriptions only; send queries and mutations as a plain "
+    "POST (or a GET for a query), or name one subscription in operationName."
+)
 
 _OPERATION_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 
@@ -32,7 +42,7 @@ def is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:  # parse/validation errors, our coded request errors
         return False
-    return not isinstance(original, ExpectedGraphQLError)
+    return not isinstance(original, (ExpectedGraphQLError, *_REQUEST_SHAPE))
 
 
 def _is_variable_error(error: GraphQLError) -> bool:
@@ -102,6 +112,14 @@ class MaskUnexpectedErrors(MaskErrors):
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=is_unexpected, error_message="Unexpected error.")
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [
+            GraphQLError(_REQUEST_SHAPE_MESSAGE, extensions={"code": "BAD_REQUEST"})
+            if isinstance(error.original_error, _REQUEST_SHAPE)
+            else error
+            for error in super()._process_errors(errors)
+        ]
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         context = self.execution_context.context
