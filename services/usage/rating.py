@@ -71,7 +71,14 @@ class UsageRating:
     @property
     def cap_reached(self) -> bool:
         cap = self.overage.cap
-        return self.overage.enabled and cap is not None and self.overage_amount >= cap
+        # Reached (usage blocked) only once past an allowance: a $0 cap at 850 of 1,000 is not.
+        past_allowance = any(m.used_micros > m.allowance.included_micros for m in self.meters)
+        return (
+            self.overage.enabled
+            and cap is not None
+            and self.overage_amount >= cap
+            and past_allowance
+        )
 
 
 def overage_available(tier: PlanTier, allowances: list[Allowance]) -> bool:

@@ -92,6 +92,22 @@ async def test_overage_on_bills_past_the_allowance_rounded_half_up(
     assert usage.meters[0].allowed is True
 
 
+async def test_a_zero_cap_is_not_reached_while_usage_is_within_the_allowance(
+    services: ServiceContext,
+) -> None:
+    account, _ = await metered_account()
+    await update_overage_settings(services, admin_of(account), account, enabled=True, monthly_cap=0)
+    await report(services, event(account, "e1", "850"))
+
+    usage = await usage_of(account)
+
+    assert usage is not None and usage.meters[0].allowed is True
+    assert usage.cap_reached is False  # the portal would say "usage is blocked"
+    await report(services, event(account, "e2", "151"))  # past the allowance: now it is
+    usage = await usage_of(account)
+    assert usage is not None and usage.meters[0].allowed is False and usage.cap_reached
+
+
 async def test_the_cap_is_never_exceeded_and_blocks_at_the_cap(services: ServiceContext) -> None:
     account, _ = await metered_account()
     await update_overage_settings(
