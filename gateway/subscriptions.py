@@ -32,6 +32,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.types.execution import ExecutionResult
 
 from resolvers.context import Context
+from schema.limits import document_error, operation_choice_error
 from services.auth import Principal
 from services.errors import Unauthenticated
 
@@ -155,11 +156,17 @@ class EventTransports:
             return ExecutionResult(data=None, errors=[GraphQLError("The request has no query.")])
         variables = params.get("variables")
         operation = params.get("operationName")
+        name = operation if isinstance(operation, str) else None
+        # A parse error raised inside the stream's generator would end it with no error.
+        policy = context.request_policy
+        refused = document_error(query, policy) or operation_choice_error(query, name, policy)
+        if refused is not None:
+            return ExecutionResult(data=None, errors=[refused])
         return await self.endpoint.schema.subscribe(
             query,
             variable_values=variables if isinstance(variables, dict) else None,
             context_value=context,
-            operation_name=operation if isinstance(operation, str) else None,
+            operation_name=name,
         )
 
     # --- SSE ---------------------------------------------------------------------------

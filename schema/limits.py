@@ -219,6 +219,16 @@ def batch_cost(
     return None
 
 
+def document_error(query: str, policy: RequestPolicy) -> GraphQLError | None:
+    """The coded parse error of `query` (syntax, the token cap), None when it parses."""
+    try:
+        parse_document(query, policy.limits.max_tokens)
+    except GraphQLError as error:
+        _tag_parse_error(error, policy.limits.max_tokens)
+        return error
+    return None
+
+
 def operation_choice_error(
     query: str, operation_name: str | None, policy: RequestPolicy
 ) -> GraphQLError | None:

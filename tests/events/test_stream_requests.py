@@ -39,3 +39,31 @@ async def test_a_query_or_mutation_over_sse_is_the_clients_error(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     await alice.refresh_from_db()
     assert alice.billing_name != "x"
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("subscription { billingEvents { id }", "GRAPHQL_PARSE_FAILED"),
+        ("subscription { billingEvents { " + "id " * 3000 + "} }", "TOO_MANY_TOKENS"),
+    ],
+)
+async def test_a_subscription_that_does_not_parse_says_why_over_sse(
+    gateway: Gateway, query: str, code: str
+) -> None:
+    # Both ended the stream with `complete` and no error at all (the parse error escaped
+    # the stream's generator and was dropped).
+    alice = await make_account()
+    key = await api_key(alice)
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=10) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": query},
+            headers={"Accept": "text/event-stream", "Authorization": f"Bearer {key}"},
+        )
+    payloads = [
+        json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data: {")
+    ]
+
+    assert payloads, response.text
+    assert payloads[0]["errors"][0]["extensions"]["code"] == code
