@@ -92,6 +92,14 @@ async def resume_subscription(
     sub = await _subscription(account.id)
     plan = await Plan.get(id=sub.plan_id)
     now = ctx.clock.now()
+    if sub.cancel_at_period_end and now >= sub.current_period_end:
+        # Ended, the renewal not run yet: resuming now would renew (and charge) a plan
+        # the customer canceled; choosing a plan again is a plan change.
+        raise PlanChangeNotAllowed(
+            "The paid period has ended and the account moves to the Free plan; "
+            "choose a plan again from there.",
+            field="accountId",
+        )
     async with in_transaction():
         if await Subscription.filter(id=sub.id, cancel_at_period_end=True).update(
             cancel_at_period_end=False,

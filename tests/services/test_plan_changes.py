@@ -341,6 +341,25 @@ async def test_downgrade_to_free_issues_no_invoice_at_renewal(
     assert await OutboxMessage.filter(template="paid_plan_ended").count() == 1
 
 
+async def test_resume_after_the_period_end_is_refused_and_the_renewal_ends_the_plan(
+    services, sandbox, provider, plans, clock: FixedClock
+):
+    from models import CancellationReason
+    from services.cancellation import cancel_subscription, resume_subscription
+
+    account, sub = await plus_customer(services, sandbox)
+    await cancel_subscription(services, admin_of(account), None, CancellationReason.UNUSED)
+    clock.set(sub.current_period_end)  # ended; the renewal job has not run yet
+
+    async with refused(provider, PlanChangeNotAllowed):
+        await resume_subscription(services, admin_of(account), None)
+
+    await renew_due(services)
+    await sub.refresh_from_db()
+    assert sub.plan_id == plans.free.id
+    assert await Invoice.filter(account_id=account.id).count() == 0
+
+
 async def test_a_second_upgrade_credits_the_plan_price(
     services, sandbox, provider, plans, clock: FixedClock
 ):
