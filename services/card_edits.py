@@ -38,6 +38,12 @@ def checked_expiry(
         )
     month = exp_month if exp_month is not None else pm.exp_month
     year = exp_year if exp_year is not None else pm.exp_year
+    if (year, month) < (now.year, now.month) and exp_month is None and exp_year is None:
+        raise InvalidInput(
+            f"This card expired in {month:02d}/{year}: give a new expiry (expMonth, expYear)"
+            " with the address.",
+            field="expMonth",
+        )
     if (year, month) < (now.year, now.month):
         raise InvalidInput(
             "That expiry date is in the past.",

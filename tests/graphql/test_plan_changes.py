@@ -250,6 +250,27 @@ async def test_an_expired_card_given_a_future_expiry_is_active_again(
     assert at_provider["billing_details"]["address"]["country"] == "DE"
 
 
+async def test_an_address_only_edit_of_an_expired_card_asks_for_a_new_expiry(
+    client: httpx.AsyncClient, services, sandbox, provider, plans
+) -> None:
+    key, _, pm = await _customer(services, sandbox)
+    await PaymentMethod.filter(id=pm.id).update(exp_month=1, exp_year=2025)  # it ran out
+    before = await all_rows()
+    provider.reset()
+
+    body = await gql(
+        client,
+        UPDATE_CARD,
+        {"pm": gid("PaymentMethod", pm.id), "address": {"city": "Berlin"}},
+        key=key,
+    )
+
+    result = body["data"]["updatePaymentMethod"]
+    assert (result["code"], result["field"]) == ("INVALID_INPUT", "expMonth")
+    assert "This card expired in 01/2025" in result["message"]  # not "the date you gave"
+    assert provider.calls == [] and await all_rows() == before
+
+
 @pytest.mark.parametrize(
     ("variables", "field"),
     [
