@@ -154,7 +154,10 @@ class GraphQLEndpoint:
     async def _handle(self, request: Request, request_id: str, state: dict[str, Any]) -> Response:
         if wants_event_stream(request):  # GraphQL over SSE (gateway/subscriptions.py)
             request.state.request_id = request_id
-            return await self.streams.sse(request)
+            body = None
+            if request.method == "POST":
+                body = await _read_body(request, self.security.max_body_bytes)
+            return await self.streams.sse(request, body)
         if request.method == "GET" and self.graphiql and _wants_html(request):
             return HTMLResponse(await graphiql_page(request))
         media_type = _negotiate(request.headers.get("accept"))

@@ -171,10 +171,11 @@ class EventTransports:
 
     # --- SSE ---------------------------------------------------------------------------
 
-    async def sse(self, request: Request) -> Response:
+    async def sse(self, request: Request, body: bytes | None = None) -> Response:
+        """`body`: a POST's body, read by the endpoint within its size limit."""
         if request.method == "POST":
             try:
-                params = orjson.loads(await request.body())
+                params = orjson.loads(body if body is not None else await request.body())
             except orjson.JSONDecodeError:
                 return Response("The body is not valid JSON.", status_code=400)
         else:

@@ -67,3 +67,20 @@ async def test_a_subscription_that_does_not_parse_says_why_over_sse(
 
     assert payloads, response.text
     assert payloads[0]["errors"][0]["extensions"]["code"] == code
+
+
+async def test_an_sse_body_over_the_size_limit_is_413(gateway: Gateway) -> None:
+    # The SSE path read any body whole: 1.5 MB of `types` opened a stream (plain POST: 413).
+    alice = await make_account()
+    key = await api_key(alice)
+    query = "subscription($t: [BillingEventType!]) { billingEvents(types: $t) { id } }"
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=10) as http:
+        async with http.stream(
+            "POST",
+            "/graphql",
+            json={"query": query, "variables": {"t": ["INVOICE_PAID"] * 20_000}},
+            headers={"Accept": "text/event-stream", "Authorization": f"Bearer {key}"},
+        ) as response:
+            status = response.status_code
+
+    assert status == 413
