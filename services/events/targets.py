@@ -57,8 +57,8 @@ class TargetPolicy:
 
     def address_allowed(self, address: str) -> bool:
         ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
+        if isinstance(ip, ipaddress.IPv6Address):  # an IPv4 address inside (mapped, 6to4)
+            ip = ip.ipv4_mapped or ip.sixtofour or ip
         if any(ip in net for net in self._networks()):
             return True
         return not (
