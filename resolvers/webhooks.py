@@ -26,9 +26,9 @@ async def create_endpoint(
     info: Info, url: str, types: list[BillingEventTypeModel] | None, account_id: str | None
 ) -> Any:
     from schema.types.events import WebhookEndpoint
-    from schema.webhook_payloads import WebhookEndpointSecretSuccess
+    from schema.webhook_payloads import CreateWebhookEndpointSuccess
 
-    async def call(principal: Principal) -> WebhookEndpointSecretSuccess:
+    async def call(principal: Principal) -> CreateWebhookEndpointSuccess:
         pk = decode_optional_id(account_id, "Account", field="accountId")
         endpoint, secret = await endpoints.create_endpoint(
             principal,
@@ -38,7 +38,7 @@ async def create_endpoint(
             policy=_policy(info),
             now=info.context.services.clock.now(),
         )
-        return WebhookEndpointSecretSuccess(
+        return CreateWebhookEndpointSuccess(
             endpoint=WebhookEndpoint.from_model(endpoint), secret=secret
         )
 
@@ -47,14 +47,14 @@ async def create_endpoint(
 
 async def rotate_secret(info: Info, endpoint_id: str) -> Any:
     from schema.types.events import WebhookEndpoint
-    from schema.webhook_payloads import WebhookEndpointSecretSuccess
+    from schema.webhook_payloads import RotateWebhookSecretSuccess
 
-    async def call(principal: Principal) -> WebhookEndpointSecretSuccess:
+    async def call(principal: Principal) -> RotateWebhookSecretSuccess:
         pk = decode_id(endpoint_id, "WebhookEndpoint", field="endpointId")
         endpoint, secret = await endpoints.rotate_secret(
             principal, pk, info.context.services.clock.now()
         )
-        return WebhookEndpointSecretSuccess(
+        return RotateWebhookSecretSuccess(
             endpoint=WebhookEndpoint.from_model(endpoint), secret=secret
         )
 

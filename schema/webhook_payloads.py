@@ -38,7 +38,9 @@ class WebhookEndpointIdInput:
     endpoint_id: strawberry.ID = strawberry.field(description="The WebhookEndpoint's ID.")
 
 
-@strawberry.type(description="The endpoint and its signing secret, shown this once: store it now.")
+@strawberry.interface(
+    description="An endpoint with its signing secret, shown this once: store it now."
+)
 class WebhookEndpointSecretSuccess:
     endpoint: WebhookEndpoint = strawberry.field(description="The endpoint.")
     secret: str = strawberry.field(
@@ -49,6 +51,19 @@ class WebhookEndpointSecretSuccess:
     )
 
 
+@strawberry.type(description="The endpoint was registered; its signing secret is shown once.")
+class CreateWebhookEndpointSuccess(WebhookEndpointSecretSuccess):
+    pass
+
+
+@strawberry.type(
+    description="The endpoint's secret was replaced; the new one is shown once (the old one "
+    "keeps signing for 24 hours)."
+)
+class RotateWebhookSecretSuccess(WebhookEndpointSecretSuccess):
+    pass
+
+
 @strawberry.type(description="The endpoint was deleted; its pending deliveries are dropped.")
 class DeleteWebhookEndpointSuccess:
     deleted_endpoint_id: strawberry.ID = strawberry.field(description="The deleted endpoint's ID.")
@@ -57,14 +72,14 @@ class DeleteWebhookEndpointSuccess:
 _Errors = UnauthenticatedError | NotFoundError | PermissionDeniedError | InvalidInputError
 
 CreateWebhookEndpointResult = Annotated[
-    WebhookEndpointSecretSuccess | _Errors,
+    CreateWebhookEndpointSuccess | _Errors,
     strawberry.union(
         "CreateWebhookEndpointResult",
         description="What `createWebhookEndpoint` answers: the endpoint and its secret.",
     ),
 ]
 RotateWebhookSecretResult = Annotated[
-    WebhookEndpointSecretSuccess | _Errors,
+    RotateWebhookSecretSuccess | _Errors,
     strawberry.union(
         "RotateWebhookSecretResult",
         description="What `rotateWebhookSecret` answers: the endpoint and its new secret.",

@@ -149,7 +149,7 @@ async def test_an_admin_registers_an_endpoint_and_sees_its_secret_once(
     body = await gql(loopback_client, CREATE, {"url": sink.url, "types": ["INVOICE_PAID"]}, key=key)
 
     created = body["data"]["createWebhookEndpoint"]
-    assert created["__typename"] == "WebhookEndpointSecretSuccess"
+    assert created["__typename"] == "CreateWebhookEndpointSuccess"
     assert created["secret"].startswith("whsec_")
     assert created["endpoint"]["account"]["id"] == gid("Account", alice.id)
     assert created["endpoint"]["types"] == ["INVOICE_PAID"]
