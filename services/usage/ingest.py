@@ -35,6 +35,7 @@ from models import (
     Plan,
     Subscription,
     SubscriptionStatus,
+    UsagePeriodTotal,
 )
 from services.auth import Principal
 from services.context import ServiceContext
@@ -49,6 +50,10 @@ from services.usage.thresholds import Crossing, fire_crossings
 MAX_BATCH = 1_000
 MAX_ID_LENGTH = 255
 MAX_QUANTITY = Decimal(10) ** 9  # per event: totals stay far inside BIGINT micros
+#: Where a period's total (per account and meter) stops: an event that would pass it is
+#: REJECTED. Far below what the BIGINT column of millionths holds (about 9.2 x 10^12
+#: credits), with room for several full batches racing past the check at once.
+MAX_PERIOD_TOTAL = Decimal(10) ** 12
 FUTURE_TOLERANCE = timedelta(minutes=5)
 ACCEPTED, DUPLICATE, REJECTED = "ACCEPTED", "DUPLICATE", "REJECTED"
 
@@ -144,6 +149,7 @@ async def report_usage(
         plans = await _plans(subs)
         allowances = await allowances_by_plan(s.plan_id for s in subs.values())
         rows = _validate(events, results, now, meters, subs, plans, allowances, set(accounts))
+        rows = await _under_ceiling(rows, results)
         accepted = await _insert_events(conn, rows, now)
         for row in rows:
             duplicate = (row.account_id, row.event_id) not in accepted
@@ -262,6 +268,33 @@ def _validate(
             _Row(index, event.account_id, event_id, meter.id, micros, ts, period[0], period[1])
         )
     return rows
+
+
+async def _under_ceiling(rows: list[_Row], results: list[EventResult | None]) -> list[_Row]:
+    """The rows that keep their period's total within MAX_PERIOD_TOTAL; the rest are
+    REJECTED. Without it a total could overflow its column: a 500 on PostgreSQL for
+    every later batch of that account, a silent float on SQLite."""
+    if not rows:
+        return rows
+    ceiling = to_micros(MAX_PERIOD_TOTAL)
+    current: dict[tuple[int, int, datetime], int] = {
+        (t.account_id, t.meter_id, t.period_start): t.quantity_micros
+        for t in await UsagePeriodTotal.filter(
+            account_id__in={r.account_id for r in rows},
+            period_start__in={r.period_start for r in rows},
+        )
+    }
+    kept: list[_Row] = []
+    for row in rows:
+        key = (row.account_id, row.meter_id, row.period_start)
+        total = current.get(key, 0) + row.micros
+        if total > ceiling:
+            reason = f"the period's total would pass {MAX_PERIOD_TOTAL:,}"
+            results[row.index] = EventResult(row.event_id, REJECTED, reason)
+            continue
+        current[key] = total
+        kept.append(row)
+    return kept
 
 
 async def _insert_events(

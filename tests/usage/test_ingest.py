@@ -177,3 +177,31 @@ async def test_an_event_after_the_period_end_counts_in_the_next_period(
 
     totals = {t.period_start: t.quantity_micros for t in await UsagePeriodTotal.all()}
     assert totals == {sub.current_period_start: 1_000_000, end: 2_000_000}
+
+
+async def test_a_periods_total_has_a_ceiling_and_beyond_it_events_are_rejected(
+    services: ServiceContext,
+) -> None:
+    # given an account reporting the largest quantity an event may carry, batch after
+    # batch, and a second account reporting beside it
+    a, _ = await metered_account("a@example.test")
+    b, _ = await metered_account("b@example.test")
+    largest = "999999999.999999"
+
+    # when ten full batches go in (about 10^13 credits: past what the total could hold)
+    last = []
+    for batch in range(10):
+        last = await report(
+            services,
+            *[event(a, f"big-{batch}-{n}", largest) for n in range(999)],
+            event(b, f"small-{batch}", "1"),
+        )
+
+    # then nothing failed: the total stopped at the ceiling, what would pass it was
+    # REJECTED with the reason, the other account's events all counted, and every total
+    # still equals its events
+    statuses = {(r.status, r.reason) for r in last if r.id.startswith("big-")}
+    assert statuses == {("REJECTED", "the period's total would pass 1,000,000,000,000")}
+    assert last[-1].status == "ACCEPTED"
+    assert await used(a) == await event_sum(a) <= Decimal(10) ** 12
+    assert await used(b) == await event_sum(b) == Decimal(10)
