@@ -144,7 +144,9 @@ class Fanout:
         import asyncpg
 
         dsn = url.replace("postgres://", "postgresql://", 1)
-        self._listener = await asyncpg.connect(dsn)
+        if self._listener is not None:  # a dropped one: let it go without waiting on it
+            self._listener.terminate()
+        self._listener = await asyncpg.connect(dsn, timeout=10)
         await self._listener.add_listener(log.CHANNEL, lambda *_: self._wake.set())
 
     async def _relisten(self) -> None:
@@ -168,9 +170,11 @@ class Fanout:
                 await self._task
             self._task = None
         if self._listener is not None:
-            with contextlib.suppress(Exception):
-                await self._listener.close()
-            self._listener = None
+            listener, self._listener = self._listener, None
+            try:  # a close on a connection the server dropped can wait forever
+                await asyncio.wait_for(listener.close(), 5)
+            except Exception:
+                listener.terminate()
 
     def open(
         self,

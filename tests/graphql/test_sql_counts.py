@@ -120,7 +120,11 @@ async def _partner_run(
     key = await create_partner_key(account_emails=[a.email for a in accounts], now=NOW)
     auth = await _auth_statements(client, key)
     body, statements = await _statements(client, PARTNER, key, {"first": 100})
-    return body, len(statements) - len(auth)
+    # The key stays cached for a few seconds: on a slow run it can expire between the
+    # two measurements and authentication would be counted as data. The warm count of
+    # two back-to-back runs is the data's.
+    _, again = await _statements(client, PARTNER, key, {"first": 100})
+    return body, min(len(statements), len(again)) - len(auth)
 
 
 async def test_partner_query_statement_count_is_flat(client: httpx.AsyncClient, db: str) -> None:
