@@ -51,7 +51,12 @@ from services.invoices import issue_invoice
 from services.money import Money
 from services.payments import STALE_PENDING_AFTER, card_for_charge, release_stale_claim
 from services.plan_switch import apply_upgrade, void_upgrade_invoice
-from services.quotes import PlanChangeOutcome, claim_quote, still_matches
+from services.quotes import (
+    PlanChangeOutcome,
+    claim_quote,
+    overage_still_matches,
+    still_matches,
+)
 from services.reconcile import settle_payment
 
 log = logging.getLogger(__name__)
@@ -87,7 +92,7 @@ async def upgrade(
     async with in_transaction():
         if not await claim_quote(quote, now, idempotency_key, fingerprint):
             return await after_lost_claim(ctx, account, idempotency_key, fingerprint)
-        if not await still_matches(quote):
+        if not await still_matches(quote) or not await overage_still_matches(quote):
             raise QuoteExpired(field="quoteId")  # rolls the claim back: nothing used
         invoice = await _issue(quote, now, ctx)
         if pm is None:  # nothing to pay (e.g. a change at the very end of a period)

@@ -50,6 +50,7 @@ from services.plan_switch import CLEARED, day
 from services.proration import PlanTerms, immediate_change, is_upgrade
 from services.quotes import PlanChangeOutcome, claim_quote, still_matches
 from services.renewals import add_interval
+from services.usage.billing import rate_closing_period
 
 QUOTE_TTL = timedelta(minutes=15)
 #: A subscription in these states has a paid period running that an upgrade credits.
@@ -143,16 +144,29 @@ async def preview_plan_change(
         at=at,
         new_period_end=add_interval(at, target.interval, at.day),
     )
+    lines: list[dict[str, Any]] = [
+        {"description": line.description, "quantity": line.quantity, "amount": line.amount}
+        for line in change.lines
+    ]
+    if change.new_period and sub is not None:
+        # The change ends the period today: its overage is billed now, under the current
+        # plan, on this invoice (services/usage/billing.py); a read, nothing is closed yet.
+        lines += [
+            {
+                "description": o.description,
+                "quantity": 1,
+                "amount": o.amount,
+                "meter_id": o.meter_id,
+            }
+            for o in (await rate_closing_period(sub)).lines
+        ]
     return await PlanChangeQuote.create(
         **common,
         period_start=change.period_start,
         period_end=change.period_end,
         new_period=change.new_period,
-        amount_due=change.amount_due,
-        lines=[
-            {"description": line.description, "quantity": line.quantity, "amount": line.amount}
-            for line in change.lines
-        ],
+        amount_due=sum(line["amount"] for line in lines),
+        lines=lines,
     )
 
 

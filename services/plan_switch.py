@@ -18,6 +18,7 @@ from models import (
     Account,
     BillingInterval,
     Invoice,
+    InvoiceLine,
     InvoiceStatus,
     Plan,
     PlanAllowance,
@@ -32,6 +33,7 @@ from services import notifications
 from services.events import log as events
 from services.money import Money
 from services.policy import BillingPolicy
+from services.quotes import quoted_overage
 from services.usage.billing import bill_ended_period
 
 #: Everything a customer scheduled for the period end, cleared by any switch.
@@ -96,8 +98,8 @@ async def apply_upgrade(
     if sub is None:
         sub = await Subscription.create(account_id=account.id, created_at=now, **changes)
     else:
-        if quote.new_period:  # the period ends today: its overage is billed, old plan
-            await bill_ended_period(sub, now, policy.invoice_due_in)
+        if quote.new_period:  # the period ends today: its overage is on this invoice
+            await bill_ended_period(sub, quoted_overage(quote), await _overage_lines(quote), now)
         else:  # the period goes on under the new allowance
             await rerate_usage(account.id, sub.current_period_start, target.id)
         await Subscription.filter(id=sub.id).update(**changes)
@@ -121,6 +123,18 @@ async def apply_upgrade(
         },
         now=now,
     )
+
+
+async def _overage_lines(quote: PlanChangeQuote) -> dict[int, int]:
+    """meter → the line of the change's invoice that bills its overage (lines are
+    issued in the quote's order, position = index)."""
+    invoice_id = (await PlanChangeQuote.get(id=quote.id)).invoice_id
+    rows = {row.position: row.id for row in await InvoiceLine.filter(invoice_id=invoice_id)}
+    return {
+        int(line["meter_id"]): rows[position]
+        for position, line in enumerate(quote.lines)
+        if line.get("meter_id") is not None and position in rows
+    }
 
 
 async def rerate_usage(account_id: int, period_start: datetime, plan_id: int) -> None:

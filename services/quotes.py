@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import Invoice, Payment, PlanChangeQuote, Subscription
+from services.usage.billing import rate_closing_period
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,29 @@ async def still_matches(quote: PlanChangeQuote) -> bool:
         and sub.plan_id == quote.from_plan_id
         and sub.current_period_end == quote.current_period_end
     )
+
+
+def quoted_overage(quote: PlanChangeQuote) -> dict[int, int]:
+    """The closing period's overage the quote bills: meter → amount (its lines that
+    carry a `meter_id`; only a change that starts a new period has any)."""
+    return {
+        int(line["meter_id"]): int(line["amount"])
+        for line in quote.lines
+        if line.get("meter_id") is not None
+    }
+
+
+async def overage_still_matches(quote: PlanChangeQuote) -> bool:
+    """Inside the claim: the period a new-period change ends still has the overage the
+    quote bills. The subscription row is locked first, as a renewal does, so no usage
+    batch (FOR SHARE) adds to the period while it is rated."""
+    if not quote.new_period or quote.subscription_id is None:
+        return True
+    sub = await Subscription.select_for_update().get_or_none(id=quote.subscription_id)
+    if sub is None:
+        return False
+    closing = await rate_closing_period(sub)
+    return {line.meter_id: line.amount for line in closing.lines} == quoted_overage(quote)
 
 
 async def claim_quote(quote: PlanChangeQuote, now: datetime, key: str | None, print_: str) -> bool:

@@ -14,6 +14,7 @@ from schema.types.invoice import InvoiceLine
 from schema.types.plan import Plan
 from schema.types.plan_change_enums import PlanChangeTiming
 from services.plan_changes import next_billing
+from services.quotes import quoted_overage
 
 
 @strawberry.type(
@@ -31,12 +32,21 @@ class PlanChangePreview:
     lines: list[InvoiceLine] = strawberry.field(
         description=(
             "The invoice an upgrade issues: a credit (negative) for the unused time of the "
-            "current plan and a charge for the new plan, prorated by the second. Empty for a "
-            "PERIOD_END change."
+            "current plan and a charge for the new plan, prorated by the second, then, when "
+            "the change starts a new period, one line per meter for the ending period's usage "
+            "overage. Empty for a PERIOD_END change."
         )
     )
     amount_due_now: Money = strawberry.field(
         description="What is charged now to the card (the sum of `lines`); zero for PERIOD_END."
+    )
+    overage_due_now: Money = strawberry.field(
+        description=(
+            "The part of `amountDueNow` that bills the usage overage of the period this change "
+            "ends (a new interval, or Free to paid), rated under the current plan; zero when "
+            "the period goes on or the change waits for its end (then the overage is billed "
+            "at the renewal)."
+        )
     )
     effective_at: datetime = strawberry.field(
         description="When the new plan takes effect: now for IMMEDIATE, the period end otherwise."
@@ -71,6 +81,7 @@ class PlanChangePreview:
                 for line in quote.lines
             ],
             amount_due_now=Money.of(quote.amount_due, currency),
+            overage_due_now=Money.of(sum(quoted_overage(quote).values()), currency),
             effective_at=(
                 quote.created_at
                 if quote.timing is model_enums.PlanChangeTiming.IMMEDIATE

@@ -11,9 +11,9 @@ ledger invariants check (tests/invariants.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from models import Account, Invoice, InvoiceLine, InvoiceStatus, Subscription, UsagePeriodTotal
+from models import Account, InvoiceLine, Subscription, UsagePeriodTotal
 from services.usage import from_micros
 from services.usage.rating import UsageRating
 from services.usage.reading import rate_subscription
@@ -65,21 +65,25 @@ async def mark_billed(
     closing: ClosingPeriod,
     line_ids: dict[int, int],
     now: datetime,
+    *,
+    amounts: dict[int, int] | None = None,
 ) -> None:
-    """Record on each of the period's totals what billed it (`line_ids`: meter → line)."""
+    """Record on each of the period's totals what billed it (`line_ids`: meter → line;
+    `amounts`: meter → what that line billed, when it is not the rating's own amount)."""
     rating = closing.rating
     if rating is None:
         return
     for meter in rating.meters:
+        meter_id = meter.allowance.meter_id
         await UsagePeriodTotal.filter(
             account_id=sub.account_id,
-            meter_id=meter.allowance.meter_id,
+            meter_id=meter_id,
             period_start=rating.period_start,
             invoiced_at=None,
         ).update(
             invoiced_at=now,
-            invoice_line_id=line_ids.get(meter.allowance.meter_id),
-            billed_amount=meter.overage_amount,
+            invoice_line_id=line_ids.get(meter_id),
+            billed_amount=meter.overage_amount if amounts is None else amounts.get(meter_id, 0),
             billed_unit_amount=meter.allowance.overage_unit_amount,
             billed_cap=rating.overage.cap,
         )
@@ -97,40 +101,19 @@ async def bill_closing_period(
     await mark_billed(sub, closing, line_ids, now)
 
 
-async def bill_ended_period(sub: Subscription, now: datetime, due_in: timedelta) -> int | None:
+async def bill_ended_period(
+    sub: Subscription, quoted: dict[int, int], line_ids: dict[int, int], now: datetime
+) -> None:
     """A period cut short by a change that starts a new one (a new interval, Free to
-    paid) bills its overage now, under the plan it was used on, as its renewal would
-    have: on an invoice of its own, which the worker collects like a renewal's. Its
-    totals are closed, so an event dated in it later is refused as invoiced. Inside the
-    switch's transaction, before the subscription moves; the new invoice's id, if any."""
-    from services.invoices import issue_invoice
+    paid) is billed by the change's own invoice: its quote rated the overage under the
+    plan it was used on (`rate_closing_period`, as a renewal would) and put it on that
+    invoice, one line per meter (`quoted`: meter → amount, `line_ids`: meter → line).
+    The claim checked the quote still held, so this is what was charged. Its totals are
+    closed here, so an event dated in it later is refused as invoiced. Inside the
+    switch's transaction, before the subscription moves.
 
+    Usage reported between the claim and the payment's settlement (a 3-D Secure
+    challenge can take that long) is counted but not billed: the change bills what the
+    customer was shown, never more."""
     closing = await rate_closing_period(sub)
-    if closing.rating is None or not closing.lines:
-        await bill_closing_period(sub, closing, None, now)
-        return None
-    total = sum(line.amount for line in closing.lines)
-    invoice = await Invoice.create(
-        account_id=sub.account_id,
-        subscription_id=sub.id,
-        currency=closing.rating.currency,
-        period_start=closing.rating.period_start,
-        period_end=now,
-        subtotal=total,
-        total=total,
-        auto_collect=True,
-        created_at=now,
-    )
-    for position, line in enumerate(closing.lines, start=1):  # as on a renewal: 1..n
-        await InvoiceLine.create(
-            invoice=invoice,
-            position=position,
-            description=line.description,
-            quantity=1,
-            unit_amount=line.amount,
-            amount=line.amount,
-        )
-    issued = await issue_invoice(invoice, now, due_in=due_in)
-    await Invoice.filter(id=issued.id, status=InvoiceStatus.OPEN).update(next_attempt_at=now)
-    await bill_closing_period(sub, closing, issued.id, now)
-    return issued.id
+    await mark_billed(sub, closing, line_ids, now, amounts=quoted)
