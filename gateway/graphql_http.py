@@ -4,8 +4,9 @@
   `application/json` (also for `*/*` and no Accept header); 406 otherwise.
 - Requests: POST with a JSON body (`application/json` or
   `application/graphql-response+json`; anything else, forms and text/plain included,
-  is 415, so no cross-site "simple request" can reach a mutation), or GET with the
-  parameters in the query string, for queries only (a mutation over GET is 405).
+  is 415, so no cross-site "simple request" can reach a mutation), or GET (and HEAD,
+  answered as GET without a body) with the parameters in the query string, for queries
+  only (a mutation over GET or HEAD is 405).
 - Status codes: malformed requests (JSON, parameters, body size) are 400/413; a
   request error (parse, validation, variables) is 400 with graphql-response+json and
   200 with application/json, and has no `data` entry; a refusal by the query limits
@@ -158,7 +159,7 @@ class GraphQLEndpoint:
             if request.method == "POST":
                 body = await _read_body(request, self.security.max_body_bytes)
             return await self.streams.sse(request, body)
-        if request.method == "GET" and self.graphiql and _wants_html(request):
+        if _safe(request) and self.graphiql and _wants_html(request):
             return HTMLResponse(await graphiql_page(request))
         media_type = _negotiate(request.headers.get("accept"))
         if media_type is None:
@@ -178,7 +179,7 @@ class GraphQLEndpoint:
             await self._limit(context.principal.caller, per_key, len(calls))
         allowed = (
             (OperationType.QUERY,)
-            if request.method == "GET"
+            if _safe(request)
             else (OperationType.QUERY, OperationType.MUTATION)
         )
         if batched:
@@ -189,7 +190,7 @@ class GraphQLEndpoint:
             )
             if too_costly is not None:
                 return _json_response(400, {"errors": [too_costly.formatted]}, media_type)
-        if request.method == "GET" and not batched:
+        if _safe(request) and not batched:
             return await self._conditional_get(request, calls[0], context, allowed, media_type)
         results = []
         for call in calls:
@@ -287,7 +288,7 @@ class GraphQLEndpoint:
         )
 
     async def _read_calls(self, request: Request) -> tuple[list[_Call], bool]:
-        if request.method == "GET":
+        if _safe(request):
             return [_call_from_params(_get_params(request))], False
         content_type = request.headers.get("content-type")
         if not content_type:
@@ -457,6 +458,12 @@ def _negotiate(accept: str | None) -> str | None:
         if best is None or rank[:2] > best[:2]:
             best = rank
     return None if best is None else best[2]
+
+
+def _safe(request: Request) -> bool:
+    """GET, or HEAD (which Starlette routes wherever GET goes): parameters from the query
+    string, queries only, never a body read. Anything else reaching here is a POST."""
+    return request.method in ("GET", "HEAD")
 
 
 def _address(request: Request) -> str:

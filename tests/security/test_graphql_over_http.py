@@ -104,6 +104,35 @@ async def test_mutation_over_get_is_405(client: httpx.AsyncClient, db: str) -> N
     assert account.billing_name == "Alice Ltd"
 
 
+async def test_head_is_a_get_and_never_runs_a_mutation(client: httpx.AsyncClient, db: str) -> None:
+    # Starlette answers HEAD on a GET route; the endpoint took every method but GET for
+    # a POST, so a HEAD with a JSON body ran the mutation in it.
+    account = await make_account()
+    key = await api_key(account)
+    auth = {"Authorization": f"Bearer {key}"}
+
+    with_body = await client.request(
+        "HEAD",
+        "/graphql",
+        content=json.dumps({"query": MUTATION}),
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    mutation_in_params = await client.request(
+        "HEAD", "/graphql", params={"query": MUTATION}, headers=auth
+    )
+    query = await client.request(
+        "HEAD", "/graphql", params={"query": "{ viewer { role } }"}, headers=auth
+    )
+
+    assert with_body.status_code == 400  # no query in the query string: nothing ran
+    assert mutation_in_params.status_code == 405
+    assert mutation_in_params.headers["allow"] == "POST"
+    assert query.status_code == 200
+    assert query.content == b""
+    await account.refresh_from_db()
+    assert account.billing_name == "Alice Ltd"
+
+
 async def test_subscription_over_plain_post_says_how_to_subscribe(
     client: httpx.AsyncClient, db: str
 ) -> None:
