@@ -8,6 +8,12 @@ Normalised where that is safe (surrounding whitespace stripped, NFC), refused ot
   after them, so a billing name would read reversed on an invoice PDF;
 - line and paragraph separators (U+2028/9); in a multi-line field (a comment) only
   newlines and tabs pass, CRLF and CR read as LF;
+- invisible format characters (services/invisibles.py): zero-width space, word joiner,
+  byte order mark, soft hyphen and the rest of Unicode's format category, except where a
+  script or an emoji needs one (a ZWJ inside an emoji sequence or after a virama, a ZWNJ
+  between letters, tag characters inside an emoji flag such as England's);
+- a value with nothing visible in it (only fillers, variation selectors, ...): it would
+  print as a blank name;
 - lone surrogates and noncharacters: not text (a PostgreSQL driver cannot encode them);
 - values longer than the field's limit.
 
@@ -27,6 +33,7 @@ from babel import Locale
 from babel.core import get_global
 
 from services.errors import InvalidInput
+from services.invisibles import has_visible, refused_invisible
 
 #: Bidi formatting characters (Unicode's Bidi_Control property).
 _BIDI_CONTROLS = frozenset(
@@ -75,7 +82,7 @@ def refused_character(value: str, *, multiline: bool = False) -> str | None:
         code = ord(char)
         if 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:
             return "a character that is not text"
-    return None
+    return refused_invisible(value)
 
 
 def clean_text(value: str, *, max_length: int, field: str, multiline: bool = False) -> str:
@@ -86,6 +93,11 @@ def clean_text(value: str, *, max_length: int, field: str, multiline: bool = Fal
     if found is not None:
         raise InvalidInput(f"{field} contains {found}.", field=field)
     cleaned = unicodedata.normalize("NFC", value.strip())
+    if cleaned and not has_visible(cleaned):
+        raise InvalidInput(
+            f"{field} has no visible characters: give one that shows, or leave it empty.",
+            field=field,
+        )
     if len(cleaned) > max_length:
         raise InvalidInput(f"{field} is longer than {max_length} characters.", field=field)
     return cleaned

@@ -154,3 +154,34 @@ async def test_invalid_email_is_refused(client: httpx.AsyncClient, db: str) -> N
 
     assert (result["__typename"], result["field"]) == ("InvalidInputError", "email")
     assert (await Account.get(id=account.id)).billing_email is None
+
+
+async def test_an_invisible_billing_name_is_refused_with_its_path(
+    client: httpx.AsyncClient, db: str, provider: RecordingProvider
+) -> None:
+    account = await make_account()
+    key = await api_key(account)
+    before = await db_state()
+
+    for name, message in (
+        ("Al\u200bice", "name contains an invisible formatting character"),
+        ("\u3164\u3164", "name has no visible characters"),
+        ("\u2067Alice\u2069", "name contains a bidirectional control character."),
+    ):
+        result = await _update(client, key, name=name)
+        assert (result["__typename"], result["code"], result["field"]) == (
+            "InvalidInputError",
+            "INVALID_INPUT",
+            "name",
+        )
+        assert str(result["message"]).startswith(message)
+    ok = await _update(
+        client,
+        key,
+        name="\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \U0001f468\u200d\U0001f469",
+    )
+    assert ok["__typename"] == "UpdateBillingInfoSuccess"
+    del before["Account"]
+    after = await db_state()
+    del after["Account"]
+    assert after == before
