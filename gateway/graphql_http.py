@@ -115,7 +115,10 @@ class GraphQLEndpoint:
         self.limiter = limiter
         self.graphiql = graphiql
         self.streams = EventTransports(self)
-        self.persisted = PersistedQueries(schema._schema)  # type: ignore[attr-defined]
+        self.persisted = PersistedQueries(
+            schema._schema,  # type: ignore[attr-defined]
+            max_tokens=security.limits.max_tokens,
+        )
         configure_structlog()
         strip_access_query_strings()
 

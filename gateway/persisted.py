@@ -5,8 +5,9 @@ query; an unknown hash answers the request error `PERSISTED_QUERY_NOT_FOUND` (me
 `PersistedQueryNotFound`, what Apollo's link looks for), and the client sends the
 query with its hash once, which registers it if the hash is the query's SHA-256
 (else `PERSISTED_QUERY_INVALID`). Queries travel over GET too, so HTTP caches can
-hold them. The registry is per process and bounded (least recently used out): with
-several processes a client may register a query once per process.
+hold them. The registry is per process and bounded in documents and in bytes (least
+recently used out), and keeps only documents that would run (they parse within the token
+cap and validate): with several processes a client may register a query once per process.
 
 ETags: a GET for a persisted query whose every field is in `COVERED` answers an ETag
 built from the caller (principal, key, role, accounts), the query's hash, operation
@@ -41,16 +42,23 @@ from graphql import (
     Visitor,
     parse,
     print_schema,
+    validate,
     visit,
 )
 from graphql.error import GraphQLSyntaxError
 
+from schema.limits import Limits
 from services.auth import Principal
 from services.freshness import log_position
 
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 PERSISTED_QUERY_INVALID = "PERSISTED_QUERY_INVALID"
 MAX_QUERIES = 5_000
+#: The registry's whole text, least recently used out: a document may weigh up to the
+#: body cap (comments and spaces are not tokens), so a count alone let 5,000 of them
+#: take half a gigabyte of a process.
+MAX_BYTES = 8 * 1024 * 1024
+DEFAULT_LIMITS = Limits()
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 _MONEY = {"amount", "currency", "formatted"}
@@ -111,7 +119,8 @@ def persisted_hash(extensions: dict[str, Any] | None) -> str | None:
     if not extensions or "persistedQuery" not in extensions:
         return None
     persisted = extensions["persistedQuery"]
-    if not isinstance(persisted, dict) or persisted.get("version") != 1:
+    version = persisted.get("version") if isinstance(persisted, dict) else None
+    if type(version) is not int or version != 1:  # True == 1 in Python; JSON says no
         raise PersistedQueryError(
             PERSISTED_QUERY_INVALID, "Only persistedQuery version 1 is supported."
         )
@@ -126,15 +135,28 @@ def persisted_hash(extensions: dict[str, Any] | None) -> str | None:
 class PersistedQueries:
     """One process's registry of persisted queries, and what it knows of each."""
 
-    def __init__(self, schema: GraphQLSchema, max_queries: int = MAX_QUERIES) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        max_queries: int = MAX_QUERIES,
+        *,
+        max_bytes: int = MAX_BYTES,
+        max_tokens: int = DEFAULT_LIMITS.max_tokens,
+    ) -> None:
         self.schema = schema
         self.max_queries = max_queries
+        self.max_bytes = max_bytes
+        self.max_tokens = max_tokens
         self._queries: OrderedDict[str, str] = OrderedDict()
-        self._cacheable: dict[tuple[str, str | None], bool] = {}
+        self.stored_bytes = 0
+        #: Per document, whether a 304 may stand for each of its operations (by name).
+        self._cacheable: dict[str, dict[str | None, bool]] = {}
         self.schema_version = hashlib.sha256(print_schema(schema).encode()).hexdigest()[:16]
 
     def resolve(self, query: str | None, digest: str) -> str:
-        """The query for an APQ request: the registered one, or the one sent (registered)."""
+        """The query for an APQ request: the registered one, or the one sent (registered
+        when it would run: it parses within the token cap and validates, as Apollo Server
+        stores only such documents)."""
         if query is None:
             known = self._queries.get(digest)
             if known is None:
@@ -145,20 +167,44 @@ class PersistedQueries:
             raise PersistedQueryError(
                 PERSISTED_QUERY_INVALID, "persistedQuery.sha256Hash is not the query's SHA-256."
             )
-        if digest not in self._queries:
+        if digest in self._queries:
+            self._queries.move_to_end(digest)
+        elif self._runs(query):
             self._queries[digest] = query
-            while len(self._queries) > self.max_queries:
-                gone, _ = self._queries.popitem(last=False)
-                self._cacheable = {k: v for k, v in self._cacheable.items() if k[0] != gone}
+            self.stored_bytes += len(query.encode())
+            while len(self._queries) > self.max_queries or self.stored_bytes > self.max_bytes:
+                gone, text = self._queries.popitem(last=False)
+                self.stored_bytes -= len(text.encode())
+                self._cacheable.pop(gone, None)
         return query
 
+    def _runs(self, query: str) -> bool:
+        if len(query.encode()) > self.max_bytes:
+            return False
+        try:
+            document = parse(query, max_tokens=self.max_tokens)
+        except GraphQLSyntaxError:
+            return False
+        return not validate(self.schema, document)
+
+    @property
+    def verdicts(self) -> int:
+        """How many cacheability verdicts are remembered (bounded by the documents)."""
+        return sum(len(known) for known in self._cacheable.values())
+
     def cacheable(self, digest: str, query: str, operation_name: str | None) -> bool:
-        """Whether a 304 may stand for this operation: a query reading COVERED fields only."""
-        key = (digest, operation_name)
-        known = self._cacheable.get(key)
-        if known is None:
-            known = self._cacheable[key] = _reads_covered_only(self.schema, query, operation_name)
-        return known
+        """Whether a 304 may stand for this operation: a query reading COVERED fields only.
+        Only a registered document's, and only for an operationName it has: a verdict per
+        name a caller makes up would grow without bound."""
+        if digest not in self._queries:
+            return False
+        known = self._cacheable.setdefault(digest, {})
+        verdict = known.get(operation_name)
+        if verdict is None:
+            verdict = _reads_covered_only(self.schema, query, operation_name)
+            if verdict or operation_name is None or _names(query, operation_name):
+                known[operation_name] = verdict
+        return verdict
 
     async def etag(
         self,
@@ -197,6 +243,16 @@ def matches(if_none_match: str | None, etag: str) -> bool:
         return False
     wanted = etag.removeprefix("W/")
     return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
+
+
+def _names(query: str, operation_name: str) -> bool:
+    """Whether the document has an operation called `operation_name`."""
+    return any(
+        isinstance(d, OperationDefinitionNode)
+        and d.name is not None
+        and d.name.value == operation_name
+        for d in parse(query).definitions
+    )
 
 
 def _reads_covered_only(schema: GraphQLSchema, query: str, operation_name: str | None) -> bool:

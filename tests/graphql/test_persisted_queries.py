@@ -9,8 +9,10 @@ from typing import Any
 
 import httpx
 
+from gateway.persisted import PersistedQueries, PersistedQueryError
 from gateway.sandbox import Sandbox
 from models import ApiKeyRole
+from schema import schema
 from services.context import ServiceContext
 from tests.factories import add_card, api_key, gql, make_account, make_invoice, subscribe
 from tests.graphql.helpers import gid
@@ -240,3 +242,101 @@ async def test_no_etag_and_no_304_without_a_caller(client: httpx.AsyncClient, db
     assert anonymous.status_code == 200
     assert "etag" not in anonymous.headers
     assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def _registry(**bounds: int) -> PersistedQueries:
+    return PersistedQueries(schema._schema, **bounds)
+
+
+def _padded(n: int, size: int) -> str:
+    """A valid document of about `size` bytes: a comment weighs nothing against the token cap."""
+    return f"# {'x' * size}\nquery Q{n} {{ viewer {{ role }} }}"
+
+
+def test_registry_is_bounded_in_bytes_not_only_in_documents() -> None:
+    # 5,000 documents of ~100 kB (the body cap) each were kept: half a gigabyte per
+    # process that anyone, even without a key, could fill.
+    registry = _registry(max_bytes=1_000_000)
+    for n in range(40):
+        query = _padded(n, 99_000)
+        registry.resolve(query, _sha(query))
+
+    assert registry.stored_bytes <= 1_000_000
+    newest = _padded(39, 99_000)
+    assert registry.resolve(None, _sha(newest)) == newest  # least recently used went first
+    oldest = _padded(0, 99_000)
+    try:
+        registry.resolve(None, _sha(oldest))
+        raise AssertionError("the oldest document should have been evicted")
+    except PersistedQueryError as refusal:
+        assert refusal.error.extensions == {"code": "PERSISTED_QUERY_NOT_FOUND"}
+
+
+def test_a_document_that_does_not_run_is_not_registered() -> None:
+    # as Apollo Server: only a document that parses (within the token cap) and validates
+    # is kept, so junk cannot take the room of the documents clients use
+    registry = _registry(max_tokens=50)
+    junk = [
+        "{ viewer { role ",  # syntax
+        "{ viewer { nope } }",  # validation
+        "{ viewer { " + "role " * 60 + "} }",  # over the token cap
+    ]
+    for query in junk:
+        assert registry.resolve(query, _sha(query)) == query  # executed (and refused) as sent
+    for query in junk:
+        try:
+            registry.resolve(None, _sha(query))
+            raise AssertionError(f"registered: {query[:20]}")
+        except PersistedQueryError as refusal:
+            assert refusal.error.extensions == {"code": "PERSISTED_QUERY_NOT_FOUND"}
+    assert registry.stored_bytes == 0
+
+
+def test_operation_names_that_pick_nothing_are_not_remembered() -> None:
+    # the cacheability verdicts were keyed by (hash, operationName) without a bound: a
+    # caller sending a new operationName each time grew them for ever
+    registry = _registry()
+    query = "query A { viewer { role } } query B { viewer { account { name } } }"
+    registry.resolve(query, _sha(query))
+
+    for n in range(2_000):
+        assert registry.cacheable(_sha(query), query, f"Nothing{n}") is False
+    assert registry.cacheable(_sha(query), query, "A") is True
+    assert registry.cacheable(_sha(query), query, "B") is True
+
+    assert registry.verdicts <= 3
+
+
+async def test_persisted_query_version_must_be_the_number_1(
+    client: httpx.AsyncClient, db: str
+) -> None:
+    key = await api_key(await make_account(), ApiKeyRole.VIEWER)
+    query = "query Role { viewer { role } }"
+    for version in (True, "1", 2, None):
+        response = await client.post(
+            "/graphql",
+            json={
+                "query": query,
+                "extensions": {"persistedQuery": {"version": version, "sha256Hash": _sha(query)}},
+            },
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert response.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_INVALID"
+
+
+async def test_an_invalid_document_is_refused_by_hash_until_sent_again(
+    client: httpx.AsyncClient, db: str
+) -> None:
+    key = await api_key(await make_account(), ApiKeyRole.VIEWER)
+    headers = {"Authorization": f"Bearer {key}"}
+    query = "query Nope { viewer { nope } }"
+
+    sent = await client.post(
+        "/graphql", json={"query": query, "extensions": _extensions(query)}, headers=headers
+    )
+    by_hash = await client.post(
+        "/graphql", json={"extensions": _extensions(query)}, headers=headers
+    )
+
+    assert sent.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert by_hash.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
