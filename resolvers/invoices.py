@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from graphql import FieldNode, FragmentSpreadNode
+
 from models import InvoiceStatus as InvoiceStatusModel
 from resolvers.context import Info
 from resolvers.errors import raise_top_level
@@ -40,7 +42,7 @@ async def invoice_connection(
         info.context.loaders.invoice_by_id.prime(invoice.id, invoice)
     nodes = [Invoice.from_model(invoice) for invoice in page.invoices]
     if nodes:
-        await _read_ahead(info, nodes, _selected_names(info.selected_fields))
+        await _read_ahead(info, nodes, _selected_names(info))
     edges = [
         InvoiceEdge(cursor=cursor, node=node)
         for cursor, node in zip(page.cursors, nodes, strict=True)
@@ -56,18 +58,45 @@ async def invoice_connection(
     )
 
 
-def _selected_names(selections: Sequence[Any]) -> set[str]:
-    """Every field name selected below these (fragments included), at any depth."""
+_SELECTED_MAX = 256
+# Per field node of a cached document: a partner page asks the same field once per
+# account, and Strawberry's `selected_fields` converts the whole subtree on every call.
+_selected: dict[int, tuple[FieldNode, frozenset[str]]] = {}
+
+
+def _selected_names(info: Info) -> frozenset[str]:
+    """Every field name selected below this field (fragments included), at any depth."""
+    raw = info._raw_info
+    node = raw.field_nodes[0]
+    hit = _selected.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
     names: set[str] = set()
+    _collect_names(raw.field_nodes, raw.fragments, names, set())
+    if len(_selected) >= _SELECTED_MAX:
+        _selected.clear()
+    _selected[id(node)] = (node, frozenset(names))  # the node is held: its id stays its own
+    return frozenset(names)
+
+
+def _collect_names(
+    selections: Sequence[Any], fragments: dict[str, Any], names: set[str], seen: set[str]
+) -> None:
     for selection in selections:
-        name = getattr(selection, "name", None)
-        if isinstance(name, str):
-            names.add(name)
-        names |= _selected_names(getattr(selection, "selections", None) or ())
-    return names
+        if isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is None or selection.name.value in seen:
+                continue
+            seen.add(selection.name.value)
+            selection = fragment
+        elif isinstance(selection, FieldNode):
+            names.add(selection.name.value)
+        children = selection.selection_set
+        if children is not None:
+            _collect_names(children.selections, fragments, names, seen)
 
 
-async def _read_ahead(info: Info, nodes: list[Invoice], wanted: set[str]) -> None:
+async def _read_ahead(info: Info, nodes: list[Invoice], wanted: frozenset[str]) -> None:
     """Lines, payments and their cards for every invoice of the page at once (the same
     batched statements as field by field), so `lines`, `payments` and
     `payments.paymentMethod` answer without one awaitable per invoice or payment: the

@@ -8,6 +8,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 
+from schema.executor import PlainFieldsExecutor
 from schema.extensions import MaskUnexpectedErrors, log_errors
 from schema.limits import RequestLimits
 from schema.mutation import Mutation
@@ -38,6 +39,7 @@ schema = BillingSchema(
     # ValidationCache.
     extensions=[MaskUnexpectedErrors, RequestLimits, OperationMetrics, ValidateInputs],
     config=StrawberryConfig(auto_camel_case=True, scalar_map={Decimal: DECIMAL_SCALAR}),
+    execution_context_class=PlainFieldsExecutor,
 )
 
 __all__ = ["schema"]

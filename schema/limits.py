@@ -29,11 +29,13 @@ those with 400 whatever media type the client accepts.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
+import orjson
 from graphql import (
     ASTValidationRule,
     DocumentNode,
@@ -155,6 +157,21 @@ def _rules(
     )
 
 
+_PASSED_MAX = 512
+# Operations that passed, by the identity of their inputs: parse_document hands out one
+# DocumentNode per query text, and hashing a document walks all of it (~120 us for the
+# partner query), as does the cost walk. Each entry holds its document, so its id is not
+# reused while the entry lives. Refusals are not kept: their errors are mutable objects.
+_passed: OrderedDict[tuple[Any, ...], tuple[DocumentNode, int]] = OrderedDict()
+
+
+def _variables_key(variables: dict[str, Any] | None) -> bytes | None:
+    try:
+        return orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None  # not JSON (a direct schema.execute with Python values): not cached
+
+
 def check_operation(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -165,6 +182,28 @@ def check_operation(
 ) -> tuple[int, list[GraphQLError]]:
     """The operation's cost, and the errors that stop it: validation, variables (coerced
     as execution will coerce them), page sizes, cost. Every error has a code."""
+    variables_key = _variables_key(variables)
+    key = (id(schema), id(document), operation_name, variables_key, policy, tuple(base_rules))
+    hit = _passed.get(key) if variables_key is not None else None
+    if hit is not None and hit[0] is document:
+        _passed.move_to_end(key)
+        return hit[1], []
+    cost, errors = _check_operation(schema, document, operation_name, variables, policy, base_rules)
+    if not errors and variables_key is not None:
+        _passed[key] = (document, cost)
+        if len(_passed) > _PASSED_MAX:
+            _passed.popitem(last=False)
+    return cost, errors
+
+
+def _check_operation(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    policy: RequestPolicy,
+    base_rules: Sequence[type[ASTValidationRule]],
+) -> tuple[int, list[GraphQLError]]:
     errors = _validate(schema, document, _rules(policy, base_rules), not policy.suggestions)
     if errors:
         return 0, [validation_error(e) for e in errors]

@@ -75,6 +75,10 @@ def _field_error(info: GraphQLResolveInfo, exc: InvalidInput) -> GraphQLError:
 class ValidateInputs(SchemaExtension):
     """See the module docstring."""
 
+    # Fields without arguments pass through `resolve` untouched, so schema/executor.py
+    # may complete plain ones without calling it.
+    passes_plain_fields = True
+
     def on_execute(self) -> Iterator[None]:
         self._field_errors: list[GraphQLError] = []
         if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
