@@ -12,10 +12,10 @@ cap and validate): with several processes a client may register a query once per
 ETags: a GET for a persisted query whose every field is in `COVERED` answers an ETag
 built from the caller (principal, key, role, accounts), the query's hash, operation
 name, variables, the response media type, the day (a card's EXPIRED status follows
-the clock by month), the schema, and the position of the billing-event log of the
-caller's accounts (services/freshness.py), read before the query runs. A matching
-`If-None-Match` is answered `304 Not Modified` without executing the query, with
-`Cache-Control: private, no-cache`: a shared cache never holds it, a browser always
+the clock by month), the schema, and the position of the billing-event log and the
+payments of the caller's accounts (services/freshness.py), read before the query runs.
+A matching `If-None-Match` is answered `304 Not Modified` without executing the query,
+with `Cache-Control: private, no-cache`: a shared cache never holds it, a browser always
 revalidates. Fields whose changes the event log does not record (usage, notifications,
 overage and notification settings, webhook endpoints, the event pages themselves,
 expiring document links, `node`, the plan catalog) make the query uncacheable: it runs

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from gateway.persisted import PersistedQueries, PersistedQueryError
 from gateway.sandbox import Sandbox
 from models import ApiKeyRole
 from schema import schema
+from services.clock import FixedClock
 from services.context import ServiceContext
+from services.provider.base import ChargeResult, ProviderUnavailableError
+from services.provider.recording import RecordingProvider
 from tests.factories import add_card, api_key, gql, make_account, make_invoice, subscribe
 from tests.graphql.helpers import gid
 from tests.sql_counter import count_statements
@@ -340,3 +345,62 @@ async def test_an_invalid_document_is_refused_by_hash_until_sent_again(
 
     assert sent.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert by_hash.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+PAYMENTS = """
+query Payments { viewer { account {
+  invoices(first: 5) { nodes { id status payments { status } } }
+} } }
+"""
+
+
+async def test_a_payment_that_changes_without_an_event_is_never_answered_304(
+    client: httpx.AsyncClient,
+    db: str,
+    services: ServiceContext,
+    sandbox: Sandbox,
+    provider: RecordingProvider,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A claimed payment is PENDING before the provider answers (and stays so while the
+    # provider is unreachable, until a retry or the reconciler), then may be PROCESSING:
+    # neither writes a billing event, and the ETag followed the event log alone.
+    account = await make_account()
+    invoice = await make_invoice(account, subscription=await subscribe(account))
+    await add_card(services, sandbox, account, make_default=True)
+    admin = await api_key(account)
+    viewer = await api_key(account, ApiKeyRole.VIEWER)
+    first = await _register(client, viewer, PAYMENTS)
+    assert _payments(first) == []
+
+    async def unreachable(**_: Any) -> ChargeResult:
+        raise ProviderUnavailableError("timed out")
+
+    monkeypatch.setattr(provider, "charge", unreachable)
+    paid = await gql(client, PAY, {"invoiceId": gid("Invoice", invoice.id)}, key=admin)
+    assert paid["data"]["payInvoice"]["__typename"] == "ProviderUnavailableError"
+    pending = await _get(client, viewer, PAYMENTS, etag=first.headers["etag"])
+
+    assert pending.status_code == 200
+    assert _payments(pending) == ["PENDING"]
+
+    async def processing(**kwargs: Any) -> ChargeResult:
+        return ChargeResult("pi_processing", "processing", kwargs["amount"], "USD")
+
+    monkeypatch.setattr(provider, "charge", processing)
+    clock.advance(timedelta(minutes=2))  # the PENDING attempt is re-sent, the same day
+    resent = await gql(client, PAY, {"invoiceId": gid("Invoice", invoice.id)}, key=admin)
+    # re-sent, the provider says processing: the invoice stays claimed ("in progress")
+    assert resent["data"]["payInvoice"]["__typename"] == "PaymentInProgressError"
+    later = await _get(client, viewer, PAYMENTS, etag=pending.headers["etag"])
+
+    assert later.status_code == 200
+    assert _payments(later) == ["PROCESSING"]
+    unchanged = await _get(client, viewer, PAYMENTS, etag=later.headers["etag"])
+    assert unchanged.status_code == 304
+
+
+def _payments(response: httpx.Response) -> list[str]:
+    nodes = response.json()["data"]["viewer"]["account"]["invoices"]["nodes"]
+    return [p["status"] for node in nodes for p in node["payments"]]
