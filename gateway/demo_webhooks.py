@@ -80,6 +80,6 @@ async def start_webhook_sink(
     )
     partner = await authenticate_key(partner_key, hasher=hasher, now=now)
     _, secret["value"] = await endpoints.create_endpoint(
-        partner, url=url, types=(), account_id=None, policy=policy, now=now
+        partner, url=url, types=None, account_id=None, policy=policy, now=now
     )
     return runner.cleanup

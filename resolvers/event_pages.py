@@ -54,6 +54,7 @@ async def billing_events(
         principal = info.context.require_principal()
         account_ids = await stream_accounts(principal, account_id)
         position = log.decode_cursor(after) if after else None
+        chosen = log.type_filter(types)
     except BillingError as exc:
         raise_top_level(exc)
     try:
@@ -62,7 +63,7 @@ async def billing_events(
             caller=principal.caller,
             account_ids=account_ids,
             after=position,
-            types=types or (),
+            types=chosen or (),
         ):
             if event is not None:
                 yield BillingEvent.from_model(event)

@@ -33,7 +33,7 @@ async def create_endpoint(
         endpoint, secret = await endpoints.create_endpoint(
             principal,
             url=url,
-            types=types or (),
+            types=types,
             account_id=pk,
             policy=_policy(info),
             now=info.context.services.clock.now(),

@@ -9,7 +9,7 @@ import strawberry
 
 from resolvers import event_pages
 from resolvers.context import Info
-from schema.types.events import BillingEvent, BillingEventType
+from schema.types.events import EVENT_TYPES_ARG, BillingEvent, BillingEventType
 
 
 @strawberry.type(
@@ -51,7 +51,7 @@ class Events:
         ] = None,
         types: Annotated[
             list[BillingEventType] | None,
-            strawberry.argument(description="Only these event types; null or empty: every type."),
+            strawberry.argument(description=EVENT_TYPES_ARG),
         ] = None,
     ) -> AsyncGenerator[BillingEvent, None]:
         async for event in event_pages.billing_events(info, account_id, after, types):

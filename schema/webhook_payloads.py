@@ -22,7 +22,11 @@ class CreateWebhookEndpointInput:
         "production)."
     )
     types: list[BillingEventType] | None = strawberry.field(
-        default=None, description="The event types to send; null or empty sends every type."
+        default=None,
+        description=(
+            "The event types to send; left out or null: every type. An empty list is "
+            "INVALID_INPUT (give at least one type, or omit types for all)."
+        ),
     )
     account_id: strawberry.ID | None = strawberry.field(
         default=None,

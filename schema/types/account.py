@@ -15,7 +15,7 @@ from resolvers.context import Info
 from resolvers.ids import to_global_id
 from schema.types.common import BillingInfo, Money, Node, PageInfo
 from schema.types.enums import InvoiceStatus, PlanTier
-from schema.types.events import BillingEventConnection, BillingEventType
+from schema.types.events import EVENT_TYPES_ARG, BillingEventConnection, BillingEventType
 from schema.types.invoice import InvoiceConnection
 from schema.types.payment_method import PaymentMethod
 from schema.types.plan import Subscription
@@ -169,7 +169,7 @@ class Account(Node):
         ] = None,
         types: Annotated[
             list[BillingEventType] | None,
-            strawberry.argument(description="Only these event types; null or empty: every type."),
+            strawberry.argument(description=EVENT_TYPES_ARG),
         ] = None,
     ) -> BillingEventConnection:
         return await event_resolvers.event_connection(

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 #: Account, resolved when the schema is built (schema.types.account imports this module).
 AccountRef = Annotated["Account", strawberry.lazy("schema.types.account")]  # noqa: F821
 
+#: The `types` argument of `Account.events` and `billingEvents`.
+EVENT_TYPES_ARG = (
+    "Only these event types; left out or null: every type. An empty list is INVALID_INPUT "
+    "(give at least one type, or omit types for all)."
+)
 BillingEventType = described(
     BillingEventTypeModel,
     name="BillingEventType",
@@ -232,7 +237,7 @@ class WebhookEndpoint(Node):
     model: strawberry.Private[WebhookEndpointModel]
     url: str = strawberry.field(description="Where events are POSTed (https in production).")
     types: list[BillingEventType] = strawberry.field(
-        description="The event types sent; empty means every type."
+        description="The event types sent; empty: every type (registered without `types`)."
     )
     enabled: bool = strawberry.field(
         description=(

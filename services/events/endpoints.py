@@ -21,6 +21,7 @@ from models.events import (
 from services import access
 from services.auth import Principal, account_principal
 from services.errors import InvalidInput, NotFound, PermissionDenied
+from services.events.log import type_filter
 from services.events.targets import TargetPolicy, new_secret, validate_target
 
 ROTATION_OVERLAP = timedelta(hours=24)
@@ -40,12 +41,13 @@ async def create_endpoint(
     principal: Principal,
     *,
     url: str,
-    types: Iterable[BillingEventType],
+    types: Iterable[BillingEventType] | None,
     account_id: int | None,
     policy: TargetPolicy,
     now: datetime,
 ) -> tuple[WebhookEndpoint, str]:
-    """Register an endpoint; returns it and its secret (shown this once)."""
+    """Register an endpoint; returns it and its secret (shown this once). `types` None:
+    every type (stored as an empty list); an empty `types` is refused."""
     # Found first, then role (as every mutation): another account's ID is NOT_FOUND.
     account = None
     if principal.role is ApiKeyRole.SERVICE:
@@ -67,6 +69,7 @@ async def create_endpoint(
     else:
         raise PermissionDenied("Only admin and partner keys manage webhook endpoints.")
     account_id = account.id if account is not None else None
+    chosen = type_filter(types) or ()
     cleaned = await validate_target(url, policy)
     live = WebhookEndpoint.filter(owner_principal=owner, deleted_at=None)
     if await live.count() >= MAX_ENDPOINTS_PER_OWNER:
@@ -79,7 +82,7 @@ async def create_endpoint(
         owner_email=email,
         account_id=account_id,
         url=cleaned,
-        types=sorted({BillingEventType(t).value for t in types}),
+        types=sorted({BillingEventType(t).value for t in chosen}),
         secret=secret,
         created_at=now,
     )

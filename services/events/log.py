@@ -239,6 +239,23 @@ class EventPage:
     has_previous_page: bool
 
 
+#: The one answer to `types: []`, wherever an event-type filter is taken.
+EMPTY_TYPES = "Give at least one type, or omit types for all."
+
+
+def type_filter(
+    types: Iterable[BillingEventType] | None, *, field: str = "types"
+) -> tuple[BillingEventType, ...] | None:
+    """None (types left out): every type. An empty list is refused: read as "every type"
+    it would give a client that selected nothing everything."""
+    if types is None:
+        return None
+    chosen = tuple(types)
+    if not chosen:
+        raise InvalidInput(EMPTY_TYPES, field=field)
+    return chosen
+
+
 async def list_events(
     account_id: int,
     *,
@@ -247,6 +264,7 @@ async def list_events(
     types: Iterable[BillingEventType] | None = None,
 ) -> EventPage:
     """One account's events, oldest first, after a cursor (catch-up and polling)."""
+    types = type_filter(types)
     size = DEFAULT_PAGE if first is None else first
     if not 0 <= size <= MAX_PAGE:
         raise InvalidInput(f"first must be between 0 and {MAX_PAGE}.", field="first")

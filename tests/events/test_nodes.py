@@ -27,7 +27,7 @@ async def test_node_reads_own_events_and_endpoints_only(client: httpx.AsyncClien
     endpoint, _ = await endpoints.create_endpoint(
         admin_of(alice),
         url="https://93.184.215.14/hooks",
-        types=(),
+        types=None,
         account_id=None,
         policy=TargetPolicy(),
         now=NOW,

@@ -122,7 +122,9 @@ async def loopback_client(
         yield http
 
 
-async def _endpoint(account: Any, sink: Sink, types: tuple[Any, ...] = ()) -> tuple[int, str]:
+async def _endpoint(
+    account: Any, sink: Sink, types: tuple[Any, ...] | None = None
+) -> tuple[int, str]:
     endpoint, secret = await webhooks_endpoints().create_endpoint(
         admin_of(account), url=sink.url, types=types, account_id=None, policy=LOOPBACK, now=NOW
     )
@@ -227,7 +229,7 @@ async def test_only_the_owners_accounts_and_types_are_delivered(sink: Sink) -> N
 
     partner = await authenticate(f"Bearer {partner_key}", now=NOW)
     await webhooks_endpoints().create_endpoint(
-        partner, url=sink.url, types=(), account_id=None, policy=LOOPBACK, now=NOW
+        partner, url=sink.url, types=None, account_id=None, policy=LOOPBACK, now=NOW
     )
     for account in (alice, bob, carol):
         await update_billing_info(admin_of(account), account.id, name="New", now=NOW)
@@ -417,7 +419,7 @@ async def test_a_partner_whose_key_is_revoked_receives_nothing_more(sink: Sink) 
     partner = await authenticate(f"Bearer {partner_key}", now=NOW)
     for account_id in (None, alice.id):  # every account, and one named account
         await webhooks_endpoints().create_endpoint(
-            partner, url=sink.url, types=(), account_id=account_id, policy=LOOPBACK, now=NOW
+            partner, url=sink.url, types=None, account_id=account_id, policy=LOOPBACK, now=NOW
         )
     await revoke_api_key(prefix=partner_key.split("_")[1], now=NOW)
 
@@ -436,7 +438,7 @@ async def test_a_partner_token_must_name_the_account(sink: Sink) -> None:
     )
     with pytest.raises(InvalidInput) as refused:
         await webhooks_endpoints().create_endpoint(
-            token_partner, url=sink.url, types=(), account_id=None, policy=LOOPBACK, now=NOW
+            token_partner, url=sink.url, types=None, account_id=None, policy=LOOPBACK, now=NOW
         )
     assert refused.value.field == "accountId"
     assert await WebhookEndpoint.all().count() == 0
