@@ -37,6 +37,10 @@ async def _owner(principal: Principal) -> str:
     return principal.caller
 
 
+#: The one refusal of every webhook mutation to a key that may not manage endpoints.
+MANAGERS_ONLY = "Only admin and partner keys manage webhook endpoints."
+
+
 async def create_endpoint(
     principal: Principal,
     *,
@@ -51,7 +55,7 @@ async def create_endpoint(
     # Found first, then role (as every mutation): another account's ID is NOT_FOUND.
     account = None
     if principal.role is ApiKeyRole.SERVICE:
-        raise PermissionDenied("Only admin and partner keys manage webhook endpoints.")
+        raise PermissionDenied(MANAGERS_ONLY)
     if account_id is not None or principal.role is not ApiKeyRole.PARTNER:
         account = await access.readable_account(principal, account_id)
     if principal.role is ApiKeyRole.ADMIN:
@@ -67,7 +71,7 @@ async def create_endpoint(
             )
         owner, email = await _owner(principal), None
     else:
-        raise PermissionDenied("Only admin and partner keys manage webhook endpoints.")
+        raise PermissionDenied(MANAGERS_ONLY)
     account_id = account.id if account is not None else None
     chosen = type_filter(types) or ()
     cleaned = await validate_target(url, policy)
@@ -103,11 +107,15 @@ async def endpoints_of(principal: Principal) -> list[WebhookEndpoint]:
 
 
 async def scoped_endpoint(principal: Principal, endpoint_id: int) -> WebhookEndpoint:
-    """An endpoint the caller manages; NotFound for anyone else's (no existence leak)."""
+    """An endpoint the caller manages; NotFound for anyone else's (no existence leak).
+    A viewer finding its account's endpoint, or a service key (which sees none), is
+    refused in the words createWebhookEndpoint uses."""
+    if principal.role not in (ApiKeyRole.ADMIN, ApiKeyRole.PARTNER, ApiKeyRole.VIEWER):
+        raise PermissionDenied(MANAGERS_ONLY)
     for endpoint in await endpoints_of(principal):
         if endpoint.id == endpoint_id:
             if principal.role is ApiKeyRole.VIEWER:
-                raise PermissionDenied()
+                raise PermissionDenied(MANAGERS_ONLY)
             return endpoint
     raise NotFound(field="endpointId")
 
