@@ -120,7 +120,7 @@ def persisted_hash(extensions: dict[str, Any] | None) -> str | None:
         return None
     persisted = extensions["persistedQuery"]
     version = persisted.get("version") if isinstance(persisted, dict) else None
-    if type(version) is not int or version != 1:  # True == 1 in Python; JSON says no
+    if isinstance(version, bool) or version != 1:  # True == 1 in Python, not in JSON
         raise PersistedQueryError(
             PERSISTED_QUERY_INVALID, "Only persistedQuery version 1 is supported."
         )

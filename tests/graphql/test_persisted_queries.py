@@ -317,7 +317,8 @@ async def test_persisted_query_version_must_be_the_number_1(
 ) -> None:
     key = await api_key(await make_account(), ApiKeyRole.VIEWER)
     query = "query Role { viewer { role } }"
-    for version in (True, "1", 2, None):
+    answers = {}
+    for version in (True, "1", 2, None, 1.0):
         response = await client.post(
             "/graphql",
             json={
@@ -326,7 +327,17 @@ async def test_persisted_query_version_must_be_the_number_1(
             },
             headers={"Authorization": f"Bearer {key}"},
         )
-        assert response.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_INVALID"
+        errors = response.json().get("errors") or [{"extensions": {"code": None}}]
+        answers[repr(version)] = errors[0]["extensions"]["code"]
+
+    # JSON has one number type: 1.0 is the number 1; true is not
+    assert answers == {
+        "True": "PERSISTED_QUERY_INVALID",
+        "'1'": "PERSISTED_QUERY_INVALID",
+        "2": "PERSISTED_QUERY_INVALID",
+        "None": "PERSISTED_QUERY_INVALID",
+        "1.0": None,
+    }
 
 
 async def test_an_invalid_document_is_refused_by_hash_until_sent_again(
