@@ -77,7 +77,9 @@ async def charge_claimed(
         await payment.refresh_from_db()
         raise PaymentDeclined(payment) from exc
     crash_point("after_provider_call")
-    payment, invoice = await apply_charge_result(payment, result, ctx.clock.now(), ctx.policy)
+    payment, invoice = await apply_charge_result(
+        payment, result, ctx.clock.now(), ctx.policy, account=account, card=pm
+    )
     crash_point("after_commit")
     if payment.status is PaymentStatus.FAILED:
         raise PaymentDeclined(payment)

@@ -31,10 +31,13 @@ _FEATURES_ON = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
 RESTORABLE = (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID)
 
 
-async def _card_label(payment: Payment) -> str:
+async def _card_label(payment: Payment, known: PaymentMethod | None = None) -> str:
     if payment.payment_method_id is None:
         return "card"
-    pm = await PaymentMethod.get_or_none(id=payment.payment_method_id)
+    if known is not None and known.id == payment.payment_method_id:
+        pm: PaymentMethod | None = known  # brand and last4 of a card never change
+    else:
+        pm = await PaymentMethod.get_or_none(id=payment.payment_method_id)
     return f"{pm.brand.title()} card ending {pm.last4}" if pm else "card"
 
 
@@ -127,12 +130,16 @@ async def _subscription_updated(sub: Subscription, now: datetime) -> None:
     )
 
 
-async def _restore(subscription_id: int, now: datetime) -> bool:
-    """PAST_DUE or UNPAID → ACTIVE. An UNPAID subscription stopped renewing, so its
-    billing restarts today instead of back-billing every month it was off."""
-    sub = await Subscription.get_or_none(id=subscription_id, status__in=list(RESTORABLE))
-    if sub is None:
-        return False
+async def _still_delinquent(subscription_id: int) -> bool:
+    return await Invoice.filter(
+        subscription_id=subscription_id, status="OPEN", first_failed_at__not_isnull=True
+    ).exists()
+
+
+async def _restore(sub: Subscription, now: datetime) -> bool:
+    """PAST_DUE or UNPAID (as read) → ACTIVE, if it still is. An UNPAID subscription
+    stopped renewing, so its billing restarts today instead of back-billing every month
+    it was off."""
     changes: dict[str, object] = {"status": SubscriptionStatus.ACTIVE, "past_due_since": None}
     if sub.status is SubscriptionStatus.UNPAID and sub.current_period_end <= now:
         plan = await Plan.get(id=sub.plan_id)
@@ -145,21 +152,26 @@ async def _restore(subscription_id: int, now: datetime) -> bool:
 
 
 async def payment_succeeded(
-    payment: Payment, invoice: Invoice, now: datetime, policy: BillingPolicy
+    payment: Payment,
+    invoice: Invoice,
+    now: datetime,
+    policy: BillingPolicy,
+    account: Account | None = None,
+    card: PaymentMethod | None = None,
 ) -> None:
-    """The invoice is paid: restore the subscription at once and send the receipt."""
+    """The invoice is paid (settlement already cleared its retry): restore the
+    subscription at once and send the receipt. `account` and `card`, when the caller
+    holds them (read by this request), spare two reads."""
     restored = False
-    await Invoice.filter(id=invoice.id).update(next_attempt_at=None)
     if invoice.subscription_id:
         # Only a delinquent invoice (one whose collection already failed) keeps the
         # subscription past due; an open bill that is simply not due yet does not.
-        still_delinquent = await Invoice.filter(
-            subscription_id=invoice.subscription_id,
-            status="OPEN",
-            first_failed_at__not_isnull=True,
-        ).exists()
-        if not still_delinquent:
-            restored = await _restore(invoice.subscription_id, now)
+        # The subscription first: it is rarely past due, and then nothing else is read.
+        sub = await Subscription.get_or_none(
+            id=invoice.subscription_id, status__in=list(RESTORABLE)
+        )
+        if sub is not None and not await _still_delinquent(invoice.subscription_id):
+            restored = await _restore(sub, now)
             if restored:
                 await events.append(
                     EV.SUBSCRIPTION_UPDATED,
@@ -167,7 +179,8 @@ async def payment_succeeded(
                     subscription_id=invoice.subscription_id,
                     now=now,
                 )
-    account = await Account.get(id=invoice.account_id)
+    if account is None or account.id != invoice.account_id:
+        account = await Account.get(id=invoice.account_id)
     await notifications.enqueue(
         template="payment_succeeded",
         account=account,
@@ -175,7 +188,7 @@ async def payment_succeeded(
         context={
             "amount": _amount(payment),
             "invoice_number": invoice.number or "",
-            "card": await _card_label(payment),
+            "card": await _card_label(payment, card),
             "restored": restored,
             "receipt_url": policy.receipt_url(invoice.id),
         },

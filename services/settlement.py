@@ -15,7 +15,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from models import Invoice, InvoiceStatus, Payment, PaymentStatus
+from models import Account, Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
 from models.enums import UNSETTLED_PAYMENT_STATUSES
 from models.events import BillingEventType as EV
 from services import dunning, plan_switch
@@ -32,9 +32,20 @@ async def apply_charge_result(
     result: ChargeResult,
     now: datetime,
     policy: BillingPolicy = _DEFAULT_POLICY,
+    *,
+    account: Account | None = None,
+    card: PaymentMethod | None = None,
 ) -> tuple[Payment, Invoice]:
+    """Record `result` on `payment` (updated in place) and return it with its invoice.
+
+    `account` and `card`, when the caller already holds them, spare the receipt's
+    reads. A success this call recorded returns the rows as it wrote them (no re-read);
+    any other outcome, or one recorded by someone else first, is read back.
+    """
     if result.status == "succeeded":
-        await _record_success(payment, result, now, policy)
+        invoice = await _record_success(payment, result, now, policy, account, card)
+        if invoice is not None:
+            return payment, invoice
     elif result.status == "requires_action":
         await _record_requires_action(payment, result, now, policy)
     elif result.status == "processing":
@@ -118,8 +129,14 @@ async def record_failure(
 
 
 async def _record_success(
-    payment: Payment, result: ChargeResult, now: datetime, policy: BillingPolicy
-) -> None:
+    payment: Payment,
+    result: ChargeResult,
+    now: datetime,
+    policy: BillingPolicy,
+    account: Account | None,
+    card: PaymentMethod | None,
+) -> Invoice | None:
+    """The invoice as this success left it; None when the payment was already settled."""
     async with in_transaction():
         changed = await Payment.filter(
             id=payment.id, status__in=list(UNSETTLED_PAYMENT_STATUSES)
@@ -133,22 +150,52 @@ async def _record_success(
             updated_at=now,
         )
         if not changed:
-            return
+            return None
         await _announce(EV.PAYMENT_SUCCEEDED, payment, now)
-        invoice = await Invoice.select_for_update().get(id=payment.invoice_id)
-        invoice.amount_paid += payment.amount
-        if invoice.active_payment_id == payment.id:
-            invoice.active_payment_id = None
-        if invoice.amount_paid >= invoice.total and invoice.status is InvoiceStatus.OPEN:
-            invoice.status = InvoiceStatus.PAID
-            invoice.paid_at = now
-        await invoice.save(update_fields=["amount_paid", "active_payment_id", "status", "paid_at"])
+        invoice = await _credit_invoice(payment, now)
         if invoice.status is InvoiceStatus.PAID:
             await events.append(
                 EV.INVOICE_PAID, account_id=invoice.account_id, invoice_id=invoice.id, now=now
             )
             await plan_switch.upgrade_paid(invoice, now, policy)
-            await dunning.payment_succeeded(payment, invoice, now, policy)
+            await dunning.payment_succeeded(payment, invoice, now, policy, account, card)
+    # The row is what the UPDATE above wrote: the other columns of a payment never change
+    # while it is unsettled, so there is nothing to read back.
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.provider_payment_id = result.payment_intent_id
+    payment.next_action = None
+    payment.failure_code = payment.failure_message = None
+    payment.settled_at = payment.updated_at = now
+    return invoice
+
+
+#: Credit a payment to its invoice in one statement, under the row lock it takes:
+#: every right-hand side reads the row as it was. The invoice is paid when the credit
+#: covers the total; a paid invoice needs no collection retry (`next_attempt_at`).
+#: {1}..{4}: the amount, the payment id, now, the invoice id (placeholders per dialect).
+_CREDIT_SQL = """
+UPDATE invoice SET
+  amount_paid = amount_paid + {1},
+  active_payment_id = CASE WHEN active_payment_id = {2} THEN NULL ELSE active_payment_id END,
+  status = CASE WHEN status = 'OPEN' AND amount_paid + {1} >= total THEN 'PAID' ELSE status END,
+  paid_at = CASE WHEN status = 'OPEN' AND amount_paid + {1} >= total THEN {3} ELSE paid_at END,
+  next_attempt_at = CASE WHEN status = 'PAID' OR (status = 'OPEN' AND amount_paid + {1} >= total)
+    THEN NULL ELSE next_attempt_at END
+WHERE id = {4}
+RETURNING *
+"""
+assert (InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value) == ("OPEN", "PAID")
+
+
+async def _credit_invoice(payment: Payment, now: datetime) -> Invoice:
+    """Add the payment to its invoice, release its claim, mark the invoice paid when
+    covered; returns the updated row. One UPDATE ... RETURNING instead of a SELECT ...
+    FOR UPDATE, a save and a read back (both databases support RETURNING)."""
+    db = Invoice._choose_db(for_write=True)
+    mark = "$" if db.capabilities.dialect == "postgres" else "?"
+    sql = _CREDIT_SQL.format(*(f"{mark}{n}" for n in range(5)))  # placeholders only
+    rows = await db.execute_query_dict(sql, [payment.amount, payment.id, now, payment.invoice_id])
+    return Invoice._init_from_db(**rows[0])
 
 
 async def _announce(type: EV, payment: Payment, now: datetime) -> None:
