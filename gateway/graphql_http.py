@@ -239,6 +239,7 @@ class GraphQLEndpoint:
                 call.variables,
                 media_type,
                 context.services.clock.now(),
+                _provider_settings(context),
             )
         headers = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Accept"}
         if etag is not None and matches(request.headers.get("if-none-match"), etag):
@@ -361,6 +362,12 @@ class GraphQLEndpoint:
         if result.extensions:
             body["extensions"] = result.extensions
         return 200, body
+
+
+def _provider_settings(context: Context) -> tuple[str, str, str]:
+    """What `paymentProvider` answers: set by the deploy, not recorded by any event."""
+    provider = context.services.provider
+    return (provider.name, provider.publishable_key, provider.js_url)
 
 
 def _is_request_error(result: ExecutionResult) -> bool:

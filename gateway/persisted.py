@@ -12,8 +12,9 @@ cap and validate): with several processes a client may register a query once per
 ETags: a GET for a persisted query whose every field is in `COVERED` answers an ETag
 built from the caller (principal, key, role, accounts), the query's hash, operation
 name, variables, the response media type, the day (a card's EXPIRED status follows
-the clock by month), the schema, and the position of the billing-event log and the
-payments of the caller's accounts (services/freshness.py), read before the query runs.
+the clock by month), the schema, the payment provider's public configuration (set by
+the deploy), and the position of the billing-event log and the payments of the
+caller's accounts (services/freshness.py), read before the query runs.
 A matching `If-None-Match` is answered `304 Not Modified` without executing the query,
 with `Cache-Control: private, no-cache`: a shared cache never holds it, a browser always
 revalidates. Fields whose changes the event log does not record (usage, notifications,
@@ -27,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -214,8 +216,11 @@ class PersistedQueries:
         variables: dict[str, Any] | None,
         media_type: str,
         now: datetime,
+        settings: Sequence[str] = (),
     ) -> str:
-        """Read the caller's log position (one statement) and build the ETag."""
+        """Read the caller's log position (one statement) and build the ETag. `settings`:
+        what an answer may show of the process's configuration (the payment provider's
+        public keys), which a deploy changes without any event."""
         position = await log_position(principal.account_ids)
         material = orjson.dumps(
             [
@@ -230,6 +235,7 @@ class PersistedQueries:
                 variables or {},
                 media_type,
                 now.date().isoformat(),
+                list(settings),
                 position,
             ],
             option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,

@@ -415,3 +415,23 @@ async def test_a_payment_that_changes_without_an_event_is_never_answered_304(
 def _payments(response: httpx.Response) -> list[str]:
     nodes = response.json()["data"]["viewer"]["account"]["invoices"]["nodes"]
     return [p["status"] for node in nodes for p in node["payments"]]
+
+
+async def test_a_new_provider_configuration_is_never_answered_304(
+    client: httpx.AsyncClient,
+    db: str,
+    provider: RecordingProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # paymentProvider comes from the process's settings, not the event log: after a
+    # deploy with a new publishable key, the old page's ETag still matched, and the
+    # browser kept loading the card form with a key the provider no longer accepts.
+    key = await api_key(await make_account(), ApiKeyRole.VIEWER)
+    query = "query Provider { paymentProvider { name publishableKey jsUrl } }"
+    before = await _register(client, key, query)
+
+    monkeypatch.setattr(provider, "publishable_key", "pk_test_rotated")
+    after = await _get(client, key, query, etag=before.headers["etag"])
+
+    assert after.status_code == 200
+    assert after.json()["data"]["paymentProvider"]["publishableKey"] == "pk_test_rotated"
