@@ -4,6 +4,10 @@ Cards are real in the sandbox (tokenized there, added through the services) and
 past invoices are paid through the real payment path. The sandbox keeps its state
 in memory, so on a restart the stored cards are vaulted again in the fresh sandbox
 (`revault_cards`) and the demo's data and keys survive.
+
+Seeding calls the provider between its steps, so it cannot be one transaction: its
+last write is a `DemoSeed` row. Demo accounts without it are what a run stopped
+mid-seed left behind; the next run removes them and seeds again.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from tortoise.transactions import in_transaction
 
 from models import (
     Account,
     ApiKey,
     ApiKeyRole,
     BillingInterval,
+    DemoSeed,
     Invoice,
     Meter,
     OutboxMessage,
@@ -32,6 +38,7 @@ from models import (
     PlanTier,
     Subscription,
     SubscriptionStatus,
+    UsageEvent,
 )
 from services import card_setup, payments
 from services.auth import (
@@ -51,6 +58,8 @@ from services.usage.ingest import EventIn, report_usage
 
 log = logging.getLogger(__name__)
 
+#: The usage event seeded last (for demos seeded before `DemoSeed` existed).
+FINAL_STEP_EVENT = "demo-free-1"
 DEMO_EMAILS = ("free@demo.test", "plus@demo.test", "enterprise@demo.test", "pastdue@demo.test")
 #: Sandbox test numbers by last4, to vault the same cards again after a restart.
 TEST_NUMBERS = {
@@ -97,9 +106,39 @@ async def tokenize(api_base: str, secret_key: str, number: str, exp_year: int = 
 
 
 async def seed_if_absent(ctx: ServiceContext, api_base: str, secret_key: str) -> bool:
-    """Create the demo accounts unless they exist; returns True when it seeded."""
-    if await Account.filter(email__in=DEMO_EMAILS).exists():
+    """Create the demo accounts unless a complete seed is there; returns True when it
+    seeded. A half-seeded demo (no `DemoSeed` row) is removed and seeded again."""
+    if await DemoSeed.exists():
         return False
+    if await Account.filter(email__in=DEMO_EMAILS).exists():
+        if await _seeded_before_the_marker():
+            await DemoSeed.create(completed_at=ctx.clock.now())
+            return False
+        log.warning("the demo data is incomplete (a seed was stopped): seeding it again")
+        await _remove_demo_accounts()
+    await _seed(ctx, api_base, secret_key)
+    await DemoSeed.create(completed_at=ctx.clock.now())  # last: the seed is complete
+    return True
+
+
+async def _seeded_before_the_marker() -> bool:
+    """A demo seeded by a version without `DemoSeed`: its final step's usage is there."""
+    return await UsageEvent.filter(
+        account__email="free@demo.test", event_id=FINAL_STEP_EVENT
+    ).exists()
+
+
+async def _remove_demo_accounts() -> None:
+    """Everything a stopped seed wrote for the demo accounts (rows hang off the account
+    and go with it; their queued emails are removed first, as they would only lose
+    their account)."""
+    async with in_transaction():
+        ids = await Account.filter(email__in=DEMO_EMAILS).values_list("id", flat=True)
+        await OutboxMessage.filter(account_id__in=list(ids)).delete()
+        await Account.filter(id__in=list(ids)).delete()
+
+
+async def _seed(ctx: ServiceContext, api_base: str, secret_key: str) -> None:
     now = ctx.clock.now()
     plans = {}
     for code, name, tier, price, interval in PLANS:
@@ -166,7 +205,6 @@ async def seed_if_absent(ctx: ServiceContext, api_base: str, secret_key: str) ->
     # months-old invoices: nobody should get those today.
     await OutboxMessage.all().delete()
     await seed_usage(ctx, plus, free)
-    return True
 
 
 async def seed_usage(ctx: ServiceContext, plus: Account, free: Account) -> None:
@@ -179,7 +217,7 @@ async def seed_usage(ctx: ServiceContext, plus: Account, free: Account) -> None:
         [
             EventIn(account_id=plus.id, id="demo-plus-1", meter="credits", quantity="600"),
             EventIn(account_id=plus.id, id="demo-plus-2", meter="credits", quantity="250"),
-            EventIn(account_id=free.id, id="demo-free-1", meter="credits", quantity="50"),
+            EventIn(account_id=free.id, id=FINAL_STEP_EVENT, meter="credits", quantity="50"),
         ],
     )
 

@@ -5,6 +5,7 @@
 
 from models.accounts import Account, ApiKey, PartnerAccess
 from models.catalog import Plan, Subscription
+from models.demo import DemoSeed
 from models.documents import Document
 from models.enums import (
     ApiKeyRole,
@@ -51,6 +52,7 @@ MODEL_MODULES = [
     "models.usage",
     "models.events",
     "models.plan_changes",
+    "models.demo",
 ]
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "BillingEvent",
     "BillingEventType",
     "BillingInterval",
+    "DemoSeed",
     "CancellationReason",
     "CardFunding",
     "Document",

@@ -56,6 +56,7 @@ _TABLES = [
     "plan",
     "account",
     "invoice_sequence",
+    "demo_seed",
 ]
 
 
