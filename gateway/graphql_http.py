@@ -80,6 +80,9 @@ _SUBSCRIBE_HOW = (
 )
 
 
+_STREAM_METHODS = {"Allow": "GET, POST"}
+
+
 class HTTPRefusal(Exception):
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -157,6 +160,8 @@ class GraphQLEndpoint:
 
     async def _handle(self, request: Request, request_id: str, state: dict[str, Any]) -> Response:
         if wants_event_stream(request):  # GraphQL over SSE (gateway/subscriptions.py)
+            if request.method == "HEAD":  # a stream whose body nobody would read
+                raise HTTPRefusal(405, "Event streams open with GET or POST.", _STREAM_METHODS)
             request.state.request_id = request_id
             body = None
             if request.method == "POST":

@@ -3,6 +3,7 @@ gateway served on a loopback port, plus the transport rules it does not cover.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import shutil
@@ -131,6 +132,25 @@ async def test_head_is_a_get_and_never_runs_a_mutation(client: httpx.AsyncClient
     assert query.content == b""
     await account.refresh_from_db()
     assert account.billing_name == "Alice Ltd"
+
+
+async def test_head_never_opens_an_event_stream(client: httpx.AsyncClient, db: str) -> None:
+    # A HEAD asking for text/event-stream opened a subscription whose body nobody reads:
+    # it ran until the client went away, and held that keep-alive connection meanwhile.
+    key = await api_key(await make_account())
+
+    response = await asyncio.wait_for(
+        client.request(
+            "HEAD",
+            "/graphql",
+            params={"query": "subscription { billingEvents { type } }"},
+            headers={"Authorization": f"Bearer {key}", "Accept": "text/event-stream"},
+        ),
+        timeout=10,
+    )
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
 
 
 async def test_subscription_over_plain_post_says_how_to_subscribe(
