@@ -43,16 +43,36 @@ async def enqueue(
     if template not in TEMPLATES:
         raise ValueError(f"unknown email template {template!r}")
     # Callers enqueue after winning a conditional state transition, so two callers
-    # never race here; the unique key still refuses a duplicate outright.
-    if await OutboxMessage.exists(dedupe_key=dedupe_key):
-        return False
-    await OutboxMessage.create(
-        account_id=account.id,
-        dedupe_key=dedupe_key,
-        template=template,
-        to_email=account.billing_email or account.email,
-        context={"account_name": account.billing_name or account.name, **context},
-        next_attempt_at=now,
-        created_at=now,
+    # never race here; the unique key still refuses a duplicate outright. One statement:
+    # a conflict skips the row (no error, so the caller's transaction goes on).
+    full = {"account_name": account.billing_name or account.name, **context}
+    db = OutboxMessage._choose_db(for_write=True)
+    postgres = db.capabilities.dialect == "postgres"
+    mark = "$" if postgres else "?"
+    marks = [f"{mark}{n}" for n in range(7)]
+    if postgres:
+        marks[5] += "::jsonb"
+    inserted = await db.execute_query_dict(
+        _INSERT_SQL.format(*marks),  # placeholders only
+        [
+            account.id,
+            dedupe_key,
+            template,
+            account.billing_email or account.email,
+            _CONTEXT.to_db_value(full, OutboxMessage),
+            now,
+        ],
     )
-    return True
+    return bool(inserted)
+
+
+#: {1}..{6}: account id, dedupe key, template, address, context (JSON), now.
+_INSERT_SQL = """
+INSERT INTO outbox_message
+  (account_id, dedupe_key, template, to_email, context, status, attempts, next_attempt_at,
+   created_at)
+VALUES ({1}, {2}, {3}, {4}, {5}, 'PENDING', 0, {6}, {6})
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id
+"""
+_CONTEXT = OutboxMessage._meta.fields_map["context"]
