@@ -1,142 +1,49 @@
-"""Execution with a short path for plain fields.
+"""Execution with a short path for plain fields and for objects.
 
 A partner page over 100 accounts completes about 25,000 fields, and most of them read an
 attribute (`Invoice.number`, `Money.amount`) or call a method that needs nothing but the
 object (`Money.formatted`, `InvoiceConnection.nodes`). For each of them graphql-core and
 Strawberry build a `GraphQLResolveInfo`, a Strawberry `Info`, the argument lists, the
 middleware chain and the field-extension chain, then check twice for an awaitable: the
-read itself is the cheapest step.
+read itself is the cheapest step. Then every object passes through five layers of
+`complete_value` before its own fields run.
 
-A field is *plain* when Strawberry would run nothing but that read: no field extension
-or permission, no exception handler, no GraphQL arguments, and either no resolver (the
-default `getattr`) or a synchronous resolver whose only parameter is `self`. For those:
+For plain fields (schema/plain_fields.py says which):
 
-- a scalar or enum is read and coerced in place, with no `Path`, no info object;
-- any other type is read, then completed by graphql-core's own `complete_value`.
+- a scalar or enum is read and coerced in place, with no `Path` and no info object;
+- an object is read and its fields executed directly;
+- anything else is read, then completed by graphql-core's own `complete_value`.
 
-Errors keep graphql-core's shape: an exception, a null on a non-null field or a value
-that does not coerce goes through `handle_field_error` with the field's path, so null
-propagation and messages are the same. The short path runs no middleware, so it is only
-taken when every middleware of the request declares `passes_plain_fields = True` (it
-leaves fields without arguments alone); otherwise execution is graphql-core's throughout.
+Objects, whoever resolved them, and lists of objects go straight to their fields when the
+type surely accepts them (Strawberry's isinstance check, or none).
+
+Errors keep graphql-core's shape: an exception, a null on a non-null field, a value that
+does not coerce, a wrong object or a deferred fragment goes through graphql-core's path
+or `handle_field_error` with the field's path, so messages, paths and null propagation
+are the same (tests/graphql/test_executor.py compares them). The short path runs no
+middleware, so it is only taken when every middleware of the request declares
+`passes_plain_fields = True` (it leaves fields without arguments alone); otherwise
+execution is graphql-core's throughout.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from operator import attrgetter
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from graphql import (
-    GraphQLField,
-    GraphQLLeafType,
-    GraphQLObjectType,
-    GraphQLOutputType,
-    GraphQLResolveInfo,
-    is_leaf_type,
-    is_non_null_type,
-    is_object_type,
-)
+from graphql import GraphQLList, GraphQLObjectType, GraphQLOutputType, GraphQLResolveInfo
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
+
+from schema.plain_fields import PlainField, Target, item_target_of, plans_of, target_of
 
 _TYPENAME = "__typename"
 
 
-@dataclass(frozen=True, slots=True)
-class PlainField:
-    """How to read one plain field, decided once per schema field."""
-
-    parent: str
-    name: str
-    field: GraphQLField
-    definition: StrawberryField
-    read: Callable[..., Any]
-    needs_info: bool  # the resolver takes Strawberry's Info (built only for those)
-    leaf: GraphQLLeafType | None  # the scalar or enum, when the field is one
-    nullable: bool
-
-
-def _reader(definition: StrawberryField) -> tuple[Callable[..., Any], bool] | None:
-    """The function that reads the field, and whether it takes Strawberry's `Info`."""
-    resolver = definition.base_resolver
-    if resolver is None:
-        return attrgetter(definition.python_name), False
-    if resolver.is_async or resolver.self_parameter is None or not callable(resolver.wrapped_func):
-        return None
-    info = resolver.info_parameter
-    expected = {resolver.self_parameter.name} | ({info.name} if info is not None else set())
-    if set(resolver.signature.parameters) != expected:  # root, parent or arguments
-        return None
-    function = resolver.wrapped_func
-    if info is None:
-        return function, False
-    name = info.name
-    return (lambda source, strawberry_info: function(source, **{name: strawberry_info})), True
-
-
-def plain_field(parent: str, name: str, field: GraphQLField) -> PlainField | None:
-    """A field's short path, or None when it must run through its resolver."""
-    if field.args:
-        return None
-    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(definition, StrawberryField) or definition.extensions:
-        return None
-    if definition.base_resolver is None:
-        # Strawberry's own short path for basic fields (no exception handler either);
-        # a field under any other default resolver than getattr keeps it.
-        basic = getattr(field.resolve, "__name__", "") == "_get_basic_result"
-        if not basic or definition.default_resolver is not getattr:
-            return None
-    elif getattr(field.resolve, "__name__", "") != "_resolver":
-        return None  # async, or wrapped for exception handlers
-    reader = _reader(definition)
-    if reader is None:
-        return None
-    read, needs_info = reader
-    nullable = not is_non_null_type(field.type)
-    inner = field.type if nullable else field.type.of_type  # type: ignore[attr-defined]
-    leaf = inner if is_leaf_type(inner) else None
-    return PlainField(parent, name, field, definition, read, needs_info, leaf, nullable)
-
-
-_plans: dict[int, tuple[GraphQLObjectType, dict[str, PlainField | None]]] = {}
-
-
-def _plans_of(parent_type: GraphQLObjectType) -> dict[str, PlainField | None]:
-    entry = _plans.get(id(parent_type))
-    if entry is None or entry[0] is not parent_type:
-        entry = (
-            parent_type,
-            {
-                name: plain_field(parent_type.name, name, field)
-                for name, field in parent_type.fields.items()
-            },
-        )
-        _plans[id(parent_type)] = entry  # holding the type keeps its id from being reused
-    return entry[1]
-
-
-_targets: dict[int, tuple[GraphQLOutputType, GraphQLObjectType | None]] = {}
-
-
-def _object_target(return_type: GraphQLOutputType) -> GraphQLObjectType | None:
-    """The object type of `T` or `T!`; None for lists, leaves and abstract types."""
-    entry = _targets.get(id(return_type))
-    if entry is None or entry[0] is not return_type:
-        inner = return_type.of_type if is_non_null_type(return_type) else return_type  # type: ignore[attr-defined]
-        entry = (return_type, inner if is_object_type(inner) else None)
-        _targets[id(return_type)] = entry
-    return entry[1]
-
-
 class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context with the short path of the module docstring."""
+    """Strawberry's execution context with the short paths of the module docstring."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -156,7 +63,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        plans = _plans_of(parent_type)
+        plans = plans_of(parent_type)
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         pending: list[str] = []
@@ -217,8 +124,8 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         plan = (
-            _plans_of(parent_type).get(field_details_list[0].node.name.value)
-            if self.plain_fields
+            plans_of(parent_type).get(field_details_list[0].node.name.value)
+            if self.plain_fields and position_context is None
             else None
         )
         if plan is None:
@@ -226,26 +133,55 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                 parent_type, source, field_details_list, path, position_context
             )
         return_type: GraphQLOutputType = plan.field.type
-        nodes = [details.node for details in field_details_list]
-        info = self.build_resolve_info(plan.field, nodes, parent_type, path)
         try:
+            info = None
             if plan.needs_info:
+                info = self._info(plan, field_details_list, parent_type, path)
                 result = plan.read(source, Info(_raw_info=info, _field=plan.definition))
             else:
                 result = plan.read(source)
             if self.is_awaitable(result):
+                info = info or self._info(plan, field_details_list, parent_type, path)
                 return self.complete_awaitable_value(
-                    return_type, field_details_list, info, path, result, position_context
+                    return_type, field_details_list, info, path, result, None
                 )
-            completed = self.complete_value(
-                return_type, field_details_list, info, path, result, position_context
-            )
+            completed = Undefined
+            if plan.target is not None:
+                completed = self._object(plan.target, field_details_list, path, result)
+            if completed is Undefined:
+                info = info or self._info(plan, field_details_list, parent_type, path)
+                completed = self.complete_value(
+                    return_type, field_details_list, info, path, result, None
+                )
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
         if self.is_awaitable(completed):
             return self._settle(completed, return_type, field_details_list, path)
         return completed
+
+    def _info(
+        self,
+        plan: PlainField,
+        field_details_list: FieldDetailsList,
+        parent_type: GraphQLObjectType,
+        path: Path,
+    ) -> GraphQLResolveInfo:
+        nodes = [details.node for details in field_details_list]
+        return self.build_resolve_info(plan.field, nodes, parent_type, path)
+
+    def _object(
+        self, target: Target, field_details_list: FieldDetailsList, path: Path, value: Any
+    ) -> Any:
+        """The value's fields executed, or Undefined when graphql-core must complete it."""
+        if value is None or isinstance(value, Exception) or not target.accepts(value):
+            return Undefined
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            target.type, field_details_list
+        )
+        if new_defer_usages:
+            return Undefined
+        return self.execute_fields(target.type, value, path, grouped_field_set, None)
 
     def complete_value(
         self,
@@ -256,26 +192,77 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        """An object (or a non-null one) whose type accepts it goes straight to its
-        fields; anything else (null, an error, an awaitable type check, a deferred
-        fragment) is graphql-core's, unchanged."""
-        target = _object_target(return_type)
-        if (
-            target is not None
-            and self.plain_fields
-            and position_context is None
-            and result is not None
-            and not isinstance(result, Exception)
-            and (target.is_type_of is None or target.is_type_of(result, info) is True)
-        ):
-            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
-                target, field_details_list
-            )
-            if not new_defer_usages:
-                return self.execute_fields(target, result, path, grouped_field_set, None)
+        """An object (or a non-null one) that its type surely accepts goes straight to
+        its fields; anything else is graphql-core's, unchanged."""
+        target = target_of(return_type)
+        if target is not None and self.plain_fields and position_context is None:
+            completed = self._object(target, field_details_list, path, result)
+            if completed is not Undefined:
+                return completed
         return super().complete_value(
             return_type, field_details_list, info, path, result, position_context
         )
+
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[GraphQLOutputType],
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """A list of objects that their type surely accepts: each item's fields run in
+        turn, with graphql-core's per-item error handling. Anything else (an awaitable or
+        null item, @stream, a deferred fragment) is graphql-core's."""
+        items = item_target_of(return_type)
+        if (
+            items is None
+            or not self.plain_fields
+            or position_context is not None
+            or type(result) is not list
+            or any(details.node.directives for details in field_details_list)
+        ):
+            return super().complete_list_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        target, _ = items
+        accepts = target.accepts
+        new_defer_usages = self.collect_subfields(target.type, field_details_list)[1]
+        if new_defer_usages or not all(v is not None and accepts(v) for v in result):
+            return super().complete_list_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        return self._items(target.type, return_type.of_type, field_details_list, path, result)
+
+    def _items(
+        self,
+        item_type: GraphQLObjectType,
+        declared: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        values: Sequence[Any],
+    ) -> Any:
+        grouped_field_set = self.collect_subfields(item_type, field_details_list)[0]
+        completed: list[Any] = []
+        pending: list[int] = []
+        try:
+            for index, value in enumerate(values):
+                item_path = Path(path, index, None)
+                try:
+                    item = self.execute_fields(item_type, value, item_path, grouped_field_set, None)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, declared, field_details_list, item_path)
+                    item = None
+                if self.is_awaitable(item):
+                    item = self._settle(item, declared, field_details_list, item_path)
+                    pending.append(index)
+                completed.append(item)
+        except Exception:
+            if pending:
+                self.settle_in_background([completed[index] for index in pending])
+            raise
+        return _gather_items(completed, pending) if pending else completed
 
     async def _settle(
         self,
@@ -300,4 +287,11 @@ async def _gather_fields(results: dict[str, Any], pending: list[str]) -> dict[st
     return results
 
 
-__all__ = ["PlainField", "PlainFieldsExecutor", "plain_field"]
+async def _gather_items(completed: list[Any], pending: list[int]) -> list[Any]:
+    awaited: list[Any] = await gather_with_cancel(*(completed[index] for index in pending))
+    for index, value in zip(pending, awaited, strict=True):
+        completed[index] = value
+    return completed
+
+
+__all__ = ["PlainFieldsExecutor"]

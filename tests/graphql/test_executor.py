@@ -16,7 +16,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 import schema as schema_package
 from bench.queries import BILLING_PAGE, PARTNER
 from models import ApiKeyRole
-from schema.executor import PlainFieldsExecutor, plain_field
+from schema.executor import PlainFieldsExecutor
+from schema.plain_fields import plain_field
 from services.auth import create_partner_key
 from tests.bulk import billed_accounts
 from tests.conftest import NOW
@@ -75,6 +76,10 @@ class Query:
         return _items("ok", "boom")
 
     @strawberry.field
+    def strict(self) -> Box | None:
+        return Box(item=_items("a")[0], maybe_item=None, items=_items("ok", "boom"), loose=[])
+
+    @strawberry.field
     def int_too_big(self) -> Item | None:
         return Item(name="a", maybe=None, count=2**40)
 
@@ -95,6 +100,7 @@ QUERIES = {
     "null_item_in_list": "{ nullItemInList { items { name } } }",
     "raising_method": "{ raisingMethod { name shout } }",
     "int_too_big": "{ intTooBig { name count } }",
+    "error_in_a_non_null_item": "{ strict { item { name } items { name shout } } }",
     "wrong_object": "{ wrongObject { name } }",
 }
 
