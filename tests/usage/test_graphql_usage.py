@@ -255,6 +255,10 @@ async def test_update_usage_notifications(client: httpx.AsyncClient) -> None:
     assert body["data"]["updateUsageNotifications"]["code"] == "PERMISSION_DENIED"
 
 
+def _data(statements: list[str]) -> list[str]:
+    return [s for s in statements if '"api_key"' not in s]
+
+
 async def test_reading_usage_costs_the_same_at_10_and_100000_events(
     client: httpx.AsyncClient, services: ServiceContext
 ) -> None:
@@ -273,7 +277,9 @@ async def test_reading_usage_costs_the_same_at_10_and_100000_events(
 
     assert first["data"]["viewer"]["account"]["usage"]["meters"][0]["used"] == "0.1"
     assert second["data"]["viewer"]["account"]["usage"]["meters"][0]["used"] == "1000.1"
-    assert len(large) == len(small)
+    # The key is cached for 5 s: on a slow machine reporting 100,000 events outlasts it,
+    # and authenticating again is not what this compares.
+    assert len(_data(large)) == len(_data(small))
     assert not any("usage_event" in s for s in large)
     assert await Notification.filter(account_id=account.id).count() == 3  # 80, 90, 100 %
 
