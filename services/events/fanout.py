@@ -38,6 +38,24 @@ POLL_INTERVAL_S = 1.0
 #: After a wake-up that found nothing yet (the commit is not visible yet), retry this soon.
 RETRY_S = 0.01
 READ_BATCH = 500
+#: Bounds on the tailer's own waits on the database: a read of the log, opening the
+#: LISTEN connection (connect + LISTEN), closing it, and stop() waiting for the tailer.
+READ_TIMEOUT_S = 30.0
+LISTEN_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 5.0
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> bool:
+    """Wait for `event` at most `seconds`; True if it is set.
+
+    Not `asyncio.wait_for`: before Python 3.12 it swallows a cancel that lands between
+    the awaited event being set and the waiter resuming (CPython gh-86296), so a loop
+    around it can outlive its cancel and `stop()` waited on it forever.
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    return event.is_set()
 
 
 class StreamClosed(Exception):
@@ -100,8 +118,7 @@ class Stream:
             if self.overflowed:
                 raise SlowConsumer()
             self.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), wait_s)
+            await _wait(self.wake, wait_s)
         if not self.queue.empty():
             return self.queue.get_nowait()
         if self.overflowed:
@@ -141,13 +158,25 @@ class Fanout:
         self._started.set()
 
     async def _listen(self, url: str) -> None:
+        """Open the LISTEN connection; it becomes `_listener` only once it listens, so a
+        failure leaves the dropped one in place and the next turn tries again."""
         import asyncpg
 
         dsn = url.replace("postgres://", "postgresql://", 1)
         if self._listener is not None:  # a dropped one: let it go without waiting on it
             self._listener.terminate()
-        self._listener = await asyncpg.connect(dsn, timeout=10)
-        await self._listener.add_listener(log.CHANNEL, lambda *_: self._wake.set())
+        connection = None
+        try:
+            async with asyncio.timeout(LISTEN_TIMEOUT_S):
+                connection = await asyncpg.connect(dsn)
+                await connection.add_listener(log.CHANNEL, lambda *_: self._wake.set())
+        except BaseException:
+            if connection is not None:
+                connection.terminate()
+            raise
+        # A drop wakes the tailer, which listens again now rather than at the next poll.
+        connection.add_termination_listener(lambda _: self._wake.set())
+        self._listener = connection
 
     async def _relisten(self) -> None:
         """The LISTEN connection dropped (a restart, a failover): open it again. Until it
@@ -161,18 +190,24 @@ class Fanout:
             self._wake.set()  # read what was notified while it was away
 
     async def stop(self) -> None:
+        """Stop the tailer and close the LISTEN connection, within a few seconds whatever
+        state the database or the connection is in."""
         if self._unhook is not None:
             self._unhook()
             self._unhook = None
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self._listener is not None:
-            listener, self._listener = self._listener, None
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait({task}, timeout=STOP_TIMEOUT_S)
+            if not task.done():
+                _log.error("event fanout tailer did not stop within %.0f s", STOP_TIMEOUT_S)
+            elif not task.cancelled() and (failure := task.exception()) is not None:
+                _log.error("event fanout tailer had failed: %s", type(failure).__name__)
+        listener, self._listener = self._listener, None
+        if listener is not None:
             try:  # a close on a connection the server dropped can wait forever
-                await asyncio.wait_for(listener.close(), 5)
+                async with asyncio.timeout(STOP_TIMEOUT_S):
+                    await listener.close()
             except Exception:
                 listener.terminate()
 
@@ -202,15 +237,13 @@ class Fanout:
     async def _run(self) -> None:
         retries = 0
         while True:
-            woke = False
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), RETRY_S if retries else POLL_INTERVAL_S)
-                woke = True
+            woke = await _wait(self._wake, RETRY_S if retries else POLL_INTERVAL_S)
             self._wake.clear()
             if self._listener is not None and self._listener.is_closed():
                 await self._relisten()
             try:
-                found = await self._read()
+                async with asyncio.timeout(READ_TIMEOUT_S):
+                    found = await self._read()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a lost connection: keep the position, try again shortly
