@@ -27,6 +27,7 @@ from gateway.portal import portal_routes
 from gateway.ratelimit import build_rate_limiter
 from gateway.security import SecurityConfig, check_production_settings, security_middleware
 from gateway.settings import Settings
+from gateway.trusted import TrustedDocuments
 from gateway.usage_ingest import usage_routes
 from gateway.webhooks import stripe_webhook
 from models import SubscriptionStatus
@@ -94,6 +95,15 @@ async def readyz(request: Request) -> Response:
     )
 
 
+def trusted_documents(settings: Settings) -> TrustedDocuments:
+    """The trusted-documents policy; a manifest that fails its check stops start-up."""
+    return TrustedDocuments.load(
+        settings.trusted_documents,
+        settings.trusted_documents_manifest,
+        settings.trusted_documents_required_for,
+    )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -141,6 +151,7 @@ def create_app(
         SecurityConfig.from_settings(settings),
         limiter,
         graphiql=settings.graphiql_enabled,
+        trusted=trusted_documents(settings),
     )
     routes = [
         Route("/graphql", timed_graphql(graphql), methods=["GET", "POST"]),

@@ -17,6 +17,7 @@ import uvicorn
 from gateway import db
 from gateway.cli_events import add_event_commands
 from gateway.cli_keys import add_key_commands
+from gateway.cli_trusted import add_trusted_commands
 from gateway.cli_usage import add_usage_commands
 from gateway.logs import configure_logging
 from gateway.settings import Settings, get_settings
@@ -38,10 +39,12 @@ async def _with_db(settings: Settings, body: object) -> None:
 
 def _settings_refused(settings: Settings) -> bool:
     """Print one line and refuse when production still runs on a public default secret."""
+    from gateway.app import trusted_documents
     from gateway.security import check_production_settings
 
     try:
         check_production_settings(settings)
+        trusted_documents(settings)  # a manifest whose ids are not its bodies' hashes
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return True
@@ -315,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_key_commands(sub)
     add_usage_commands(sub)
     add_event_commands(sub)
+    add_trusted_commands(sub)
     return parser
 
 

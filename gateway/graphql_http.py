@@ -53,6 +53,7 @@ from gateway.persisted import PersistedQueries, PersistedQueryError, matches, pe
 from gateway.ratelimit import RateLimiter, authfail_bucket
 from gateway.security import SecurityConfig
 from gateway.subscriptions import EventTransports, wants_event_stream
+from gateway.trusted import DOCUMENT_NOT_TRUSTED, TrustedDocuments
 from models import ApiKeyRole
 from resolvers.context import Context
 from schema.extensions import redacted_traceback, safe_operation_name
@@ -71,7 +72,7 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 #: Refusals answered 400 whatever the media type (the request asked for something that
 #: is not run at all, rather than a document that failed validation).
-_ALWAYS_400 = LIMIT_CODES | {OPERATION_RESOLUTION_FAILURE}
+_ALWAYS_400 = LIMIT_CODES | {OPERATION_RESOLUTION_FAILURE, DOCUMENT_NOT_TRUSTED}
 
 
 _SUBSCRIBE_HOW = (
@@ -112,6 +113,7 @@ class GraphQLEndpoint:
         limiter: RateLimiter,
         *,
         graphiql: bool,
+        trusted: TrustedDocuments | None = None,
     ) -> None:
         self.schema = schema
         self.security = security
@@ -122,6 +124,8 @@ class GraphQLEndpoint:
             schema._schema,  # type: ignore[attr-defined]
             max_tokens=security.limits.max_tokens,
         )
+        self.trusted = trusted or TrustedDocuments()
+        self.persisted.pin(dict(self.trusted.documents))
         configure_structlog()
         strip_access_query_strings()
 
@@ -180,7 +184,7 @@ class GraphQLEndpoint:
         request.state.request_id = request_id
         context = await self.get_context(request)  # a wrong credential may answer 429 here
         calls, batched = await self._read_calls(request)
-        calls = [self._resolve_persisted(call) for call in calls]
+        calls = [self._resolve_persisted(call, context.principal) for call in calls]
         if context.principal is not None:
             state["caller"] = context.principal.caller
             per_key = self.security.rate_limit_per_key
@@ -209,10 +213,15 @@ class GraphQLEndpoint:
         status, body = results[0]
         return _json_response(status, body, media_type)
 
-    def _resolve_persisted(self, call: _Call) -> _Call:
+    def _resolve_persisted(self, call: _Call, principal: Principal | None) -> _Call:
+        """The document an APQ request names; for a caller bound to trusted documents
+        (gateway/trusted.py), only one from the manifest, and nothing is registered."""
         try:
             digest = persisted_hash(call.extensions)
-            if digest is not None:
+            if self.trusted.required(principal):
+                call.query = self.trusted.only_trusted(call.query or None, digest)
+                call.query_hash = digest
+            elif digest is not None:
                 call.query = self.persisted.resolve(call.query or None, digest)
                 call.query_hash = digest
         except PersistedQueryError as refusal:

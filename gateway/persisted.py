@@ -151,14 +151,22 @@ class PersistedQueries:
         self.max_tokens = max_tokens
         self._queries: OrderedDict[str, str] = OrderedDict()
         self.stored_bytes = 0
+        #: Trusted documents (gateway/trusted.py): registered up front, never evicted.
+        self._pinned: dict[str, str] = {}
         #: Per document, whether a 304 may stand for each of its operations (by name).
         self._cacheable: dict[str, dict[str | None, bool]] = {}
         self.schema_version = hashlib.sha256(print_schema(schema).encode()).hexdigest()[:16]
+
+    def pin(self, documents: dict[str, str]) -> None:
+        """Register trusted documents (hash -> text, verified) for the process's lifetime."""
+        self._pinned.update(documents)
 
     def resolve(self, query: str | None, digest: str) -> str:
         """The query for an APQ request: the registered one, or the one sent (registered
         when it would run: it parses within the token cap and validates, as Apollo Server
         stores only such documents)."""
+        if query is None and digest in self._pinned:
+            return self._pinned[digest]
         if query is None:
             known = self._queries.get(digest)
             if known is None:
@@ -171,7 +179,7 @@ class PersistedQueries:
             )
         if digest in self._queries:
             self._queries.move_to_end(digest)
-        elif self._runs(query):
+        elif digest not in self._pinned and self._runs(query):
             self._queries[digest] = query
             self.stored_bytes += len(query.encode())
             while len(self._queries) > self.max_queries or self.stored_bytes > self.max_bytes:
@@ -198,7 +206,7 @@ class PersistedQueries:
         """Whether a 304 may stand for this operation: a query reading COVERED fields only.
         Only a registered document's, and only for an operationName it has: a verdict per
         name a caller makes up would grow without bound."""
-        if digest not in self._queries:
+        if digest not in self._queries and digest not in self._pinned:
             return False
         known = self._cacheable.setdefault(digest, {})
         verdict = known.get(operation_name)

@@ -102,6 +102,15 @@ class Settings(BaseSettings):
     cost_list_size: int = 10  # assumed length of a list field that takes no `first`
     introspection: bool | None = None  # None: on unless production (admin keys: always)
     cors_allow_origins: list[str] = []
+    # Trusted documents (gateway/trusted.py, docs/performance.md): off, allow (the
+    # manifest's hashes work from the first request) or require (only its documents run
+    # for the principal kinds listed; API keys are exempt by default).
+    trusted_documents: Literal["off", "allow", "require"] = "off"
+    trusted_documents_manifest: Path | None = None  # None: the portal's shipped manifest
+    trusted_documents_required_for: list[Literal["token", "api_key", "anonymous"]] = [
+        "token",
+        "anonymous",
+    ]
     # Rate limits per API key / token subject and per client address, in fixed windows;
     # shared across processes through Redis when redis_url is set.
     rate_limit_per_key: int = 600

@@ -159,7 +159,11 @@ class EventTransports:
         name = operation if isinstance(operation, str) else None
         # A parse error raised inside the stream's generator would end it with no error.
         policy = context.request_policy
-        refused = document_error(query, policy) or operation_choice_error(query, name, policy)
+        refused = (
+            self.endpoint.trusted.refusal(context.principal, query)
+            or document_error(query, policy)
+            or operation_choice_error(query, name, policy)
+        )
         if refused is not None:
             return ExecutionResult(data=None, errors=[refused])
         return await self.endpoint.schema.subscribe(
