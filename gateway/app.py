@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from tortoise import connections
 
-from gateway.db import close_db, init_db
+from gateway.db import close_db, init_db, listen_url, settings_url
 from gateway.documents import check_document_settings, document_routes, install_documents
 from gateway.graphql_http import GraphQLEndpoint
 from gateway.ide import ide_routes
@@ -126,10 +126,10 @@ def create_app(
         if render_pool is not None:
             render_pool.warm()
         if manage_db:
-            await init_db(settings.database_url)
+            await init_db(settings_url(settings))
         if owned:
             app.state.services = build_services(settings)
-        events = await start_fanout(settings.database_url)
+        events = await start_fanout(listen_url(settings))
         stop_metrics = start_metrics_server(settings)
         try:
             yield

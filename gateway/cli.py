@@ -30,7 +30,7 @@ def _configure_logging(settings: Settings) -> None:
 
 
 async def _with_db(settings: Settings, body: object) -> None:
-    await db.init_db(settings.database_url)
+    await db.init_db(db.settings_url(settings))
     try:
         await body  # type: ignore[misc]
     finally:
@@ -52,7 +52,7 @@ def _settings_refused(settings: Settings) -> bool:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    applied = asyncio.run(db.migrate(settings.database_url))
+    applied = asyncio.run(db.migrate(db.settings_url(settings)))
     print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
     return 0
 
@@ -69,7 +69,7 @@ def cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if _settings_refused(settings):
         return 2
-    asyncio.run(db.migrate(settings.database_url))
+    asyncio.run(db.migrate(db.settings_url(settings)))
     uvicorn.run(
         "gateway.asgi:app_factory",
         factory=True,
@@ -120,7 +120,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     async def run() -> None:
-        await db.init_db(settings.database_url)
+        await db.init_db(db.settings_url(settings))
         services = build_services(settings)
         if settings.worker_metrics_port and not args.once:
             from gateway import metrics
@@ -185,7 +185,7 @@ def cmd_render_documents(args: argparse.Namespace, settings: Settings) -> int:
     counts = {"rendered": 0, "skipped": 0, "failed": 0}
 
     async def run() -> None:
-        await db.init_db(settings.database_url)
+        await db.init_db(db.settings_url(settings))
         try:
             targets = await backfill_targets(args.account)
             gate = asyncio.Semaphore(2 * pool.workers)  # keeps every worker busy
@@ -241,7 +241,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     since = datetime.fromisoformat(args.since).replace(tzinfo=UTC) if args.since else None
 
     async def run() -> list[object]:
-        await db.init_db(settings.database_url)
+        await db.init_db(db.settings_url(settings))
         services = build_services(settings)
         try:
             return list(await find_drift(services.provider, since=since))

@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 def _run(settings: Settings, body: Callable[[], Awaitable[T]]) -> T:
     async def run() -> T:
-        await db.init_db(settings.database_url)
+        await db.init_db(db.settings_url(settings))
         try:
             return await body()
         finally:

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise
 from tortoise.context import TortoiseContext
@@ -37,6 +37,7 @@ from tortoise.migrations.writer import (
     migrations_module_path,
 )
 
+from gateway.settings import Settings
 from models import MODEL_MODULES
 
 APP_LABEL = "models"
@@ -60,6 +61,59 @@ def _normalize_url(database_url: str) -> str:
             f"or postgres://...): {urlsplit(database_url).scheme or database_url!r}"
         )
     return f"{_SCHEMES[scheme.lower()]}://{rest}"
+
+
+def pooled_url(
+    database_url: str, *, min_size: int, max_size: int, statement_cache_size: int
+) -> str:
+    """A PostgreSQL URL with the pool options Tortoise reads from its query string
+    (`minsize`, `maxsize`, `statement_cache_size`); options the URL sets itself win.
+    Other URLs come back unchanged."""
+    scheme = database_url.partition("://")[0].lower()
+    if _SCHEMES.get(scheme) != "postgres":
+        return database_url
+    if min_size > max_size:
+        raise ValueError(
+            f"BILLING_DATABASE_POOL_MIN_SIZE ({min_size}) is above "
+            f"BILLING_DATABASE_POOL_MAX_SIZE ({max_size})"
+        )
+    parts = urlsplit(database_url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.setdefault("minsize", str(min_size))
+    query.setdefault("maxsize", str(max_size))
+    query.setdefault("statement_cache_size", str(statement_cache_size))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def settings_url(settings: Settings) -> str:
+    """The URL Tortoise opens for these settings: the database URL with the pool options."""
+    return pooled_url(
+        settings.database_url,
+        min_size=settings.database_pool_min_size,
+        max_size=settings.database_pool_max_size,
+        statement_cache_size=settings.database_statement_cache_size,
+    )
+
+
+#: Query options Tortoise takes for its pool; asyncpg.connect would send them to the server
+#: as settings (and PgBouncer refuses unknown startup parameters).
+_POOL_OPTIONS = {
+    *("minsize", "maxsize", "statement_cache_size", "max_queries"),
+    *("max_inactive_connection_lifetime", "max_cached_statement_lifetime"),
+    "max_cacheable_statement_size",
+}
+
+
+def listen_url(settings: Settings) -> str:
+    """Where the event fanout LISTENs: a direct session, never a transaction pooler; one
+    asyncpg connection, so without the pool's options."""
+    url = settings.database_listen_url or settings.database_url
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(name, value) for name, value in query if name not in _POOL_OPTIONS]
+    return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

@@ -16,6 +16,14 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "demo", "production"] = "development"
     database_url: str = "sqlite://var/billing.sqlite3"
+    # PostgreSQL, per process (docs/production.md "Processes and pools"): the asyncpg pool
+    # and its prepared-statement cache (0 behind PgBouncer in transaction mode), and the
+    # direct connection the event fanout LISTENs on (None: database_url), which a
+    # transaction-mode pooler cannot carry.
+    database_pool_min_size: int = Field(default=1, ge=0)
+    database_pool_max_size: int = Field(default=5, ge=1)
+    database_statement_cache_size: int = Field(default=100, ge=0)
+    database_listen_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
