@@ -17,12 +17,11 @@ import hashlib
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from models import Account, Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
 from services.access import check_billing_change, scoped_payment
 from services.auth import Principal
-from services.charging import charge_claimed, new_attempt
+from services.charging import charge_claimed, claim_attempt
 from services.context import ServiceContext
 from services.errors import (
     IdempotencyConflict,
@@ -42,10 +41,6 @@ from services.settlement import apply_charge_result
 #: A PENDING payment older than this had its provider call cut off; it is re-sent
 #: with the same idempotency key, which the provider answers with the first outcome.
 STALE_PENDING_AFTER = timedelta(seconds=60)
-
-
-class _ClaimLost(Exception):
-    pass
 
 
 async def pay_invoice(
@@ -77,22 +72,17 @@ async def pay_invoice(
         if earlier is not None:  # the cut-off attempt had gone through: that is the answer
             await invoice.refresh_from_db()
             return invoice, earlier
-    now = ctx.clock.now()
     try:
-        async with in_transaction():
-            payment = await new_attempt(
-                invoice,
-                pm.id,
-                now,
-                client_idempotency_key=idempotency_key,
-                request_fingerprint=fingerprint,
-            )
-            won = await Invoice.filter(
-                id=invoice.id, status=InvoiceStatus.OPEN, active_payment_id=None
-            ).update(active_payment_id=payment.id)
-            if not won:
-                raise _ClaimLost
-    except (IntegrityError, _ClaimLost):
+        payment = await claim_attempt(
+            invoice,
+            pm.id,
+            ctx.clock.now(),
+            client_idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint,
+        )
+    except IntegrityError:  # the idempotency key was just taken by a concurrent request
+        payment = None
+    if payment is None:
         return await _after_lost_claim(ctx, account, invoice.id, idempotency_key, fingerprint)
     return await charge_claimed(ctx, payment, pm, account)
 
