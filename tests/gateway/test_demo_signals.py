@@ -19,7 +19,9 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-STARTUP_S = 15.0
+# Time to answer /healthz, a bound and not a figure: about 3 s on an idle machine, over
+# 30 s measured while other suites loaded two cores.
+STARTUP_S = 60.0
 STOP_S = 10.0
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
