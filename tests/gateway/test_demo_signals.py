@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# Time to answer /healthz, a bound and not a figure: about 3 s on an idle machine, over
-# 30 s measured while other suites loaded two cores.
+# Time to answer /healthz, a bound and not a figure: 31 s was measured while other
+# suites loaded the two cores.
 STARTUP_S = 60.0
 STOP_S = 10.0
 
