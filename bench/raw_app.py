@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.db import close_db, init_db
+from gateway.gc_tuning import tune_gc
 from gateway.settings import get_settings
 from models import Account, Invoice, Payment, PaymentMethod, Plan, Subscription
 from resolvers import loaders
@@ -272,6 +273,8 @@ def app_factory() -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await init_db(settings.database_url)
+        if settings.gc_gen0_threshold:  # the gateway's process setting, applied alike
+            tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:

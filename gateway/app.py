@@ -19,6 +19,7 @@ from tortoise import connections
 
 from gateway.db import close_db, init_db, listen_url, settings_url
 from gateway.documents import check_document_settings, document_routes, install_documents
+from gateway.gc_tuning import tune_gc
 from gateway.graphql_http import GraphQLEndpoint
 from gateway.ide import ide_routes
 from gateway.metrics import observe_provider_call, timed_graphql
@@ -131,6 +132,8 @@ def create_app(
             app.state.services = build_services(settings)
         events = await start_fanout(listen_url(settings))
         stop_metrics = start_metrics_server(settings)
+        if settings.gc_gen0_threshold:
+            tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     document_link_secret: SecretStr | None = None  # required in production
     document_link_lifetime_seconds: int = Field(default=3600, gt=0)
     document_render_workers: int = Field(default=2, ge=1)
+    # gateway/gc_tuning.py: start-up objects frozen, and a collection every this many
+    # allocations instead of CPython's 700; 0 leaves the collector as CPython sets it.
+    gc_gen0_threshold: int = Field(default=50_000, ge=0)
 
     # Provider webhooks (POST /webhooks/stripe): the endpoint's signing secret.
     stripe_webhook_secret: SecretStr = SecretStr("whsec_development")
