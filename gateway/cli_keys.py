@@ -11,6 +11,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from gateway import db
@@ -54,9 +55,18 @@ def _lifetime(args: argparse.Namespace) -> timedelta | None:
     return None if days is None else timedelta(days=days)
 
 
-def _now() -> Any:
-    from services.clock import SystemClock
+def _now(settings: Settings) -> Any:
+    """The time the gateway on this database sees: a demo database (SQLite, with the
+    demo's movable clock file beside it) runs on that clock, so a key's expiry or
+    overlap counts from the demo's "now", not the wall clock's."""
+    from gateway.demo_server import CLOCK_FILE
+    from services.clock import OffsetClock, SystemClock
 
+    url = settings.database_url
+    if url.startswith("sqlite://"):
+        clock_file = Path(url.removeprefix("sqlite://")).parent / CLOCK_FILE
+        if clock_file.exists():
+            return OffsetClock(clock_file).now()
     return SystemClock().now()
 
 
@@ -70,7 +80,7 @@ def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
         lambda: create_api_key(
             account_email=args.account,
             role=ApiKeyRole(args.role),
-            now=_now(),
+            now=_now(settings),
             label=args.label,
             expires_in=_lifetime(args),
             hasher=key_hasher(settings),
@@ -90,7 +100,7 @@ def cmd_create_partner_key(args: argparse.Namespace, settings: Settings) -> int:
         lambda: create_partner_key(
             account_emails=args.account,
             writable_emails=args.writable_account,
-            now=_now(),
+            now=_now(settings),
             label=args.label,
             expires_in=_lifetime(args),
             hasher=key_hasher(settings),
@@ -107,7 +117,7 @@ def cmd_create_partner_key(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_list_api_keys(args: argparse.Namespace, settings: Settings) -> int:
     from services.api_keys import list_api_keys
 
-    now = _now()
+    now = _now(settings)
     keys = _run(
         settings,
         lambda: list_api_keys(now=now, account_email=args.account, include_inactive=args.all),
@@ -140,7 +150,7 @@ def cmd_rotate_api_key(args: argparse.Namespace, settings: Settings) -> int:
         settings,
         lambda: rotate_api_key(
             prefix=args.prefix,
-            now=_now(),
+            now=_now(settings),
             overlap=timedelta(hours=hours),
             hasher=key_hasher(settings),
         ),
@@ -161,7 +171,7 @@ def cmd_create_service_key(args: argparse.Namespace, settings: Settings) -> int:
     key = _run(
         settings,
         lambda: create_service_key(
-            now=_now(),
+            now=_now(settings),
             label=args.label,
             expires_in=_lifetime(args),
             hasher=key_hasher(settings),
@@ -179,7 +189,7 @@ def cmd_create_service_key(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_revoke_api_key(args: argparse.Namespace, settings: Settings) -> int:
     from services.api_keys import revoke_api_key
 
-    changed = _run(settings, lambda: revoke_api_key(prefix=args.prefix, now=_now()))
+    changed = _run(settings, lambda: revoke_api_key(prefix=args.prefix, now=_now(settings)))
     print(f"revoked {args.prefix}" if changed else f"{args.prefix} was already revoked")
     return 0
 

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -209,3 +210,25 @@ async def test_cli_creates_lists_rotates_and_revokes(db: str) -> None:
     assert "revoked" in listed_all.stdout
     assert unknown.returncode == 1
     assert "No API key" in unknown.stderr
+
+
+def test_key_commands_on_a_demo_database_count_from_the_demos_clock(tmp_path: Path) -> None:
+    """After `clock advance`, a key created or rotated in the demo expires relative to the
+    demo's now (the server's), not the wall clock's; any other database keeps real time."""
+    from datetime import UTC, datetime
+
+    from gateway.cli_keys import _now
+    from gateway.demo_server import CLOCK_FILE
+    from gateway.settings import Settings
+    from services.clock import OffsetClock
+
+    demo = Settings(database_url=f"sqlite://{tmp_path / 'demo.sqlite3'}")
+    elsewhere = Settings(database_url=f"sqlite://{tmp_path / 'other' / 'billing.sqlite3'}")
+    postgres = Settings(database_url="postgres://postgres@127.0.0.1:5432/x")
+    wall = datetime.now(UTC)
+    assert abs(_now(demo) - wall) < timedelta(minutes=1)  # no clock file yet
+    OffsetClock(tmp_path / CLOCK_FILE).advance(timedelta(days=35))
+
+    assert abs(_now(demo) - (wall + timedelta(days=35))) < timedelta(minutes=1)
+    assert abs(_now(elsewhere) - wall) < timedelta(minutes=1)
+    assert abs(_now(postgres) - wall) < timedelta(minutes=1)
