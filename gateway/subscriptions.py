@@ -281,7 +281,8 @@ class EventTransports:
 
     async def _session(self, ws: WebSocket) -> None:
         try:
-            first = await asyncio.wait_for(ws.receive_json(), INIT_TIMEOUT_S)
+            async with asyncio.timeout(INIT_TIMEOUT_S):
+                first = await ws.receive_json()
         except TimeoutError:
             await ws.close(4408, "Connection initialisation timeout")
             return
@@ -387,8 +388,12 @@ class EventTransports:
         """Keep-alive pings, and the credential re-check that ends the connection."""
         since_ping = 0.0
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that lands as its inner wait finishes (CPython gh-86296), and
+            # this watcher would outlive its connection.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.closing.wait(), self.recheck_s)
+                async with asyncio.timeout(self.recheck_s):
+                    await self.closing.wait()
             if self.closing.is_set():
                 await ws.close(1001, "The server is stopping: subscribe again")
                 return

@@ -118,8 +118,9 @@ async def run_worker(
         report = await tick(services, smtp)
         if any(vars(report).values()):
             log.info("worker tick: %s", report)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval_s)
+        try:  # asyncio.timeout: a cancel is never lost, as in wait_for on 3.11
+            async with asyncio.timeout(interval_s):
+                await stop.wait()
         except TimeoutError:
             pass
     log.info("worker stopped")
