@@ -73,7 +73,8 @@ def test_no_two_modules_import_each_other() -> None:
         f"{a} <-> {b}"
         for a, targets in GRAPH.items()
         for b in targets
-        if a < b and a in GRAPH.get(b, set())
+        if a < b
+        and a in GRAPH.get(b, set())
         # a package's __init__ re-exporting its own submodules is not a cycle
         and not (b.startswith(a + ".") or a.startswith(b + "."))
     )

@@ -41,9 +41,7 @@ def _thresholds(tmp_path: Path, gen0: int) -> list[int]:
 
 
 @pytest.mark.parametrize("gen0", [20_000])
-def test_startup_freezes_the_heap_and_raises_the_first_threshold(
-    tmp_path: Path, gen0: int
-) -> None:
+def test_startup_freezes_the_heap_and_raises_the_first_threshold(tmp_path: Path, gen0: int) -> None:
     before_gen0, before_frozen, after_gen0, after_frozen = _thresholds(tmp_path, gen0)
     assert (before_gen0, before_frozen) == (700, 0)
     assert after_gen0 == gen0
