@@ -76,6 +76,8 @@ export function actionsMenu(label, key, items) {
       trigger.setAttribute("aria-expanded", "false");
       if (openMenu === menu) openMenu = null;
       if (focusTrigger) trigger.focus();
+      // Tells the list around it that it may re-render now (payment-methods.js).
+      root.dispatchEvent(new CustomEvent("menuclose", { bubbles: true }));
     },
   };
 

@@ -141,6 +141,42 @@ export function createPaymentMethodsSection(app) {
   });
   section.body.append(list, editPanel.element, panel.element);
 
+  // A live update (another tab, device or the worker) must not pull the list from under
+  // the customer: re-rendering it would close a card's open menu, or detach the button the
+  // delete confirmation returns focus to. While either is open the newest data waits, and
+  // is shown once it closes (after the close has returned focus, which then stays put).
+  const confirm = document.getElementById("confirm");
+  let waiting = null;
+  const inUse = () => confirm.open || list.querySelector('[role="menu"]:not([hidden])') !== null;
+  const showWaiting = () =>
+    setTimeout(() => {
+      if (!waiting || inUse()) return;
+      const data = waiting;
+      waiting = null;
+      renderList(data);
+    });
+  list.addEventListener("menuclose", showWaiting);
+  confirm.addEventListener("close", showWaiting);
+
+  function renderList({ account, role }) {
+    const cards = account.paymentMethods;
+    const note = !account.selfServiceEnabled
+      ? h("p", { class: "notice" }, ENTERPRISE_NOTE)
+      : role !== "ADMIN"
+        ? h("p", { class: "notice" }, "You have read-only access. An account admin can change payment methods.")
+        : null;
+    replaceKeepingFocus(
+      list,
+      [
+        note,
+        cards.length
+          ? h("ul", { class: "pm-list", "aria-label": "Cards on file" }, cards.map((pm) => cardRow(app, account, pm, editPanel.open)))
+          : h("p", { class: "empty" }, "No payment method on file yet."),
+      ],
+      section.heading,
+    );
+  }
+
   function openPanel(makeDefaultChecked) {
     addButton.hidden = true;
     addButton.setAttribute("aria-expanded", "true");
@@ -154,25 +190,14 @@ export function createPaymentMethodsSection(app) {
       section.element.scrollIntoView({ block: "start" });
       openPanel(makeDefaultChecked);
     },
-    update({ account, role }) {
-      const cards = account.paymentMethods;
+    update(data) {
       if (!panel.element.hidden) addButton.hidden = true;
       else addButton.hidden = !app.canWrite;
-      const note = !account.selfServiceEnabled
-        ? h("p", { class: "notice" }, ENTERPRISE_NOTE)
-        : role !== "ADMIN"
-          ? h("p", { class: "notice" }, "You have read-only access. An account admin can change payment methods.")
-          : null;
-      replaceKeepingFocus(
-        list,
-        [
-          note,
-          cards.length
-            ? h("ul", { class: "pm-list", "aria-label": "Cards on file" }, cards.map((pm) => cardRow(app, account, pm, editPanel.open)))
-            : h("p", { class: "empty" }, "No payment method on file yet."),
-        ],
-        section.heading,
-      );
+      if (inUse()) waiting = data;
+      else {
+        waiting = null;
+        renderList(data);
+      }
     },
   };
 }
